@@ -1,0 +1,1 @@
+"""tellgraph: a relationship-intelligence knowledge graph."""

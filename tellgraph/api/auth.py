@@ -1,0 +1,63 @@
+"""Bearer API tokens with roles, from ``TELLGRAPH_API_TOKENS`` (``token:role,...``).
+
+Tokens are kept only as SHA-256 digests and compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from enum import IntEnum
+
+from tellgraph.errors import ConfigError
+
+
+class Role(IntEnum):
+    """Roles in increasing order of power."""
+
+    VIEWER = 1
+    EDITOR = 2
+    ADMIN = 3
+
+
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+class TokenTable:
+    """Digests of the configured tokens and their roles."""
+
+    def __init__(self, spec: str) -> None:
+        self._entries: list[tuple[bytes, Role]] = []
+        for item in (part.strip() for part in spec.split(",")):
+            if not item:
+                continue
+            token, sep, role_name = item.rpartition(":")
+            if not sep or not token:
+                raise ConfigError("TELLGRAPH_API_TOKENS", "each entry must be token:role")
+            try:
+                role = Role[role_name.strip().upper()]
+            except KeyError:
+                raise ConfigError("TELLGRAPH_API_TOKENS", f"unknown role {role_name!r}") from None
+            if len(token) < 16:
+                raise ConfigError("TELLGRAPH_API_TOKENS", "tokens must be at least 16 characters")
+            self._entries.append((_digest(token), role))
+
+    @property
+    def open(self) -> bool:
+        """No tokens configured: the API is open (and bound to 127.0.0.1 only)."""
+        return not self._entries
+
+    def role_for(self, authorization: str | None) -> Role | None:
+        """The role of a ``Bearer`` header, or None when it is missing or wrong."""
+        if self.open:
+            return Role.ADMIN
+        if not authorization or not authorization.startswith("Bearer "):
+            return None
+        candidate = _digest(authorization[len("Bearer ") :].strip())
+        found: Role | None = None
+        for digest, role in self._entries:
+            # Compare against every entry so timing does not reveal which one matched.
+            if hmac.compare_digest(digest, candidate):
+                found = role
+        return found

@@ -1,0 +1,56 @@
+"""Run the API with uvicorn, refusing an open API on a public interface."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from tellgraph.api.app import create_app
+from tellgraph.api.auth import TokenTable
+from tellgraph.errors import ConfigError
+from tellgraph.graph.factory import open_store
+from tellgraph.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from starlette.applications import Starlette
+
+logger = logging.getLogger(__name__)
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def app_factory() -> Starlette:
+    """uvicorn ``--factory`` entry point (used for multi-worker serving)."""
+    from tellgraph.settings import get_settings
+
+    settings = get_settings()
+    store = open_store(settings=settings)
+    return create_app(store=store, settings=settings)
+
+
+def run_server(
+    *, settings: Settings, host: str | None, port: int | None, workers: int = 1, console: Console | None = None
+) -> None:
+    """Serve until interrupted."""
+    bind_host = host or settings.api_host
+    bind_port = port or settings.api_port
+    tokens = TokenTable(settings.api_tokens.get_secret_value())
+    if tokens.open and bind_host not in LOOPBACK:
+        raise ConfigError("--host", "no API tokens are configured (TELLGRAPH_API_TOKENS), so the API only binds to 127.0.0.1")
+    base = f"http://{bind_host}:{bind_port}"
+    if console is not None:
+        console.print(f"GraphQL API:  {base}/graphql  (GraphiQL in a browser)")
+        console.print(f"Health:       {base}/healthz")
+        if tokens.open:
+            console.print("[yellow]No API tokens configured: the API is open to anyone on this machine.[/yellow]")
+    if workers > 1:
+        uvicorn.run("tellgraph.api.server:app_factory", factory=True, host=bind_host, port=bind_port, workers=workers, log_level="info")
+        return
+    store = open_store(settings=settings)
+    try:
+        uvicorn.run(create_app(store=store, settings=settings), host=bind_host, port=bind_port, log_level="info")
+    finally:
+        store.close()

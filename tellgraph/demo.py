@@ -1,0 +1,92 @@
+"""``make demo``: Neo4j (or the embedded fallback), the bundled demo data, scores, the API."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tellgraph.errors import TellgraphError
+from tellgraph.settings import Settings, StoreKind
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+logger = logging.getLogger(__name__)
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+
+# (kind, path relative to demo/, options)
+DEMO_SOURCES: list[tuple[str, str, dict[str, str]]] = [
+    ("maildir", "maildir", {}),
+    ("slack-export", "slack", {}),
+    ("ics", "calendar", {}),
+    ("transcript", "transcripts", {"participants": "transcripts/participants.json"}),
+    ("linkedin", "linkedin/Connections.csv", {"owner_email": "maya.chen@northlight.tv", "owner_name": "Maya Chen"}),
+    ("contacts", "contacts/crm-export.csv", {}),
+    ("attendees", "attendees", {}),
+    ("maildir", "enron-sample/maildir", {}),
+]
+
+
+def choose_store(*, settings: Settings, console: Console) -> Settings:
+    """Start the local Neo4j when it can run here; otherwise fall back to the embedded store and say so."""
+    if settings.store is StoreKind.MEMORY:
+        console.print("Using the embedded networkx store (TELLGRAPH_STORE=memory).")
+        return settings
+    from tellgraph.graph.neo4j_server import LocalNeo4j, java_available, maven_available
+
+    if not (java_available() and maven_available()):
+        console.print("[yellow]Java 17 and Maven are needed to run Neo4j locally and were not found: "
+                      "falling back to the embedded networkx store.[/yellow]")
+        return settings.model_copy(update={"store": StoreKind.MEMORY})
+    try:
+        console.print(LocalNeo4j(settings=settings).start().message)
+    except TellgraphError as exc:
+        console.print(f"[yellow]Neo4j could not start ({exc}): falling back to the embedded networkx store.[/yellow]")
+        return settings.model_copy(update={"store": StoreKind.MEMORY})
+    return settings
+
+
+def load_demo(*, settings: Settings, console: Console, demo_dir: Path = DEMO_DIR) -> None:
+    """Apply the schema, ingest every demo source and score."""
+    from tellgraph.extractors.registry import ConnectorOptions, make_connector
+    from tellgraph.graph.factory import open_store
+    from tellgraph.ingest.service import IngestRun
+    from tellgraph.scoring.derive import rebuild_knows
+
+    store = open_store(settings=settings)
+    try:
+        store.apply_schema()
+        for kind, rel_path, raw_options in DEMO_SOURCES:
+            path = demo_dir / rel_path
+            if not path.exists():
+                console.print(f"[yellow]demo source missing, skipped: {path}[/yellow]")
+                continue
+            options = ConnectorOptions(
+                **{k: (demo_dir / v if k in {"participants", "mapping"} else v) for k, v in raw_options.items()}
+            )
+            connector = make_connector(kind=kind, path=path, options=options, settings=settings)
+            summary = IngestRun(store=store, connector=connector, settings=settings).run()
+            console.print(
+                f"  {kind:<13} {rel_path:<28} read {summary.read:>4}  new {summary.new:>4}  "
+                f"duplicate {summary.duplicate:>4}  rejected {summary.rejected:>3}"
+            )
+        report = rebuild_knows(store, settings=settings)
+        console.print(f"  scored {report.pairs} relationships from {report.communications} communications")
+    finally:
+        store.close()
+
+
+def run_demo(*, settings: Settings, port: int | None, serve: bool, console: Console) -> None:
+    """The whole demo, then serve until interrupted."""
+    settings = choose_store(settings=settings, console=console)
+    console.print(f"Loading the demo data into the {settings.store.value} store...")
+    load_demo(settings=settings, console=console)
+    if settings.store is StoreKind.NEO4J:
+        console.print(f"Neo4j Browser: http://127.0.0.1:{settings.neo4j_http_port}/browser/  "
+                      f"(bolt://127.0.0.1:{settings.neo4j_bolt_port}, user {settings.neo4j_user})")
+    if serve:
+        from tellgraph.api.server import run_server
+
+        run_server(settings=settings, host=None, port=port, console=console)

@@ -1,0 +1,369 @@
+"""``Neo4jStore``: the production GraphStore, Cypher over Bolt.
+
+The only module (with its ``neo4j_*`` siblings) that imports the ``neo4j``
+driver. Writes go through ``execute_query`` with write routing, so the driver
+retries transient failures and a cluster or Aura works unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, LiteralString, cast
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from tellgraph.errors import StoreError, StoreUnavailable
+from tellgraph.graph import neo4j_cypher as cypher
+from tellgraph.graph.canonical import graph_checksum
+from tellgraph.graph.store import (
+    GraphPath,
+    Interaction,
+    Neighbour,
+    PathHop,
+    SchemaReport,
+    StoreCounts,
+    check_path_args,
+)
+from tellgraph.schema.labels import UNDIRECTED_TYPES, NodeLabel, RelType
+from tellgraph.schema.migrations import LATEST_VERSION, MIGRATIONS
+from tellgraph.schema.model import Edge, Entity, Node, StoredEdge, utcnow
+
+logger = logging.getLogger(__name__)
+
+WRITE_BATCH = 5_000
+
+
+def _native(value: Any) -> Any:
+    """Driver temporal types to Python ones (UTC datetimes)."""
+    if isinstance(value, neo4j.time.DateTime):
+        native = value.to_native()
+        return native.astimezone(UTC) if native.tzinfo else native.replace(tzinfo=UTC)
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    return value
+
+
+def _props(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _native(value) for key, value in raw.items()}
+
+
+def _node_props(raw: Mapping[str, Any]) -> dict[str, Any]:
+    # The id is the node's key, returned beside its properties as in MemoryStore.
+    return {key: _native(value) for key, value in raw.items() if key != "id"}
+
+
+def _q(text: str) -> LiteralString:
+    # Queries are built only from allow-listed labels and constants (see neo4j_cypher).
+    return cast(LiteralString, text)
+
+
+class Neo4jStore:
+    """A GraphStore backed by Neo4j 5.
+
+    Args:
+        uri: a ``bolt://`` or ``neo4j://`` URI.
+        user: the database user.
+        password: the user's password (kept only inside the driver).
+        database: the database name.
+        connect_timeout: seconds to wait for a connection.
+    """
+
+    def __init__(
+        self, *, uri: str, user: str, password: str, database: str = "neo4j", connect_timeout: float = 5.0
+    ) -> None:
+        self._uri = uri
+        self._database = database
+        self.queries_run = 0
+        try:
+            self._driver = GraphDatabase.driver(
+                uri,
+                auth=(user, password),
+                connection_timeout=connect_timeout,
+                max_transaction_retry_time=15.0,
+                liveness_check_timeout=30.0,
+            )
+        except (ValueError, DriverError) as exc:
+            raise StoreUnavailable(uri, f"invalid connection settings: {exc}") from exc
+
+    # -- plumbing -----------------------------------------------------------
+    @property
+    def uri(self) -> str:
+        return self._uri
+
+    def _run(
+        self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False
+    ) -> list[neo4j.Record]:
+        self.queries_run += 1
+        try:
+            result = self._driver.execute_query(
+                _q(query),
+                parameters_=dict(params or {}),
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+                database_=self._database,
+            )
+        except AuthError as exc:
+            raise StoreUnavailable(self._uri, f"authentication failed ({exc.code})") from exc
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
+        except Neo4jError as exc:
+            raise StoreError(query.strip().split("\n", 1)[0][:80], f"{exc.code}: {exc.message}") from exc
+        except DriverError as exc:
+            raise StoreUnavailable(self._uri, f"{type(exc).__name__}: {exc}") from exc
+        return list(result.records)
+
+    def _stream(self, query: str, params: Mapping[str, Any] | None = None) -> Iterator[neo4j.Record]:
+        """Stream a large result lazily instead of materialising it."""
+        self.queries_run += 1
+        try:
+            with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS, fetch_size=5000) as session:
+                yield from session.run(_q(query), dict(params or {}))
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
+        except Neo4jError as exc:
+            raise StoreError("stream", f"{exc.code}: {exc.message}") from exc
+
+    def _auto_commit(self, query: str, params: Mapping[str, Any] | None = None) -> None:
+        """Schema statements and CALL IN TRANSACTIONS need an auto-commit transaction."""
+        self.queries_run += 1
+        try:
+            with self._driver.session(database=self._database) as session:
+                session.run(_q(query), dict(params or {})).consume()
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
+        except AuthError as exc:
+            raise StoreUnavailable(self._uri, f"authentication failed ({exc.code})") from exc
+        except Neo4jError as exc:
+            raise StoreError(query.strip().split("\n", 1)[0][:80], f"{exc.code}: {exc.message}") from exc
+
+    # -- lifecycle ----------------------------------------------------------
+    def ping(self) -> None:
+        self._run(cypher.PING)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def flush(self) -> None:
+        """Every committed transaction is already durable in Neo4j."""
+
+    def apply_schema(self) -> SchemaReport:
+        before = {int(r["version"]) for r in self._run(cypher.APPLIED_MIGRATIONS)}
+        statements = 0
+        applied: list[int] = []
+        for migration in MIGRATIONS:
+            # Every statement is IF NOT EXISTS: re-running them also repairs a dropped index.
+            for statement in migration.statements:
+                try:
+                    self._auto_commit(statement)
+                except StoreError as exc:
+                    if "EquivalentSchemaRuleAlreadyExists" not in str(exc):
+                        raise
+                statements += 1
+            if migration.version not in before:
+                self._run(cypher.RECORD_MIGRATION, {"version": migration.version, "name": migration.name}, write=True)
+                applied.append(migration.version)
+        self._auto_commit(cypher.AWAIT_INDEXES)
+        if applied:
+            logger.info("applied schema migrations %s", applied)
+        return SchemaReport(version=LATEST_VERSION, applied=applied, statements=statements)
+
+    def clear(self) -> None:
+        self._auto_commit(cypher.CLEAR)
+
+    # -- writes -------------------------------------------------------------
+    def _write_tx(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> list[int]:
+        """Run statements in ONE transaction (retried as a whole); each returns a ``written`` count."""
+        if not statements:
+            return []
+        self.queries_run += len(statements)
+
+        def work(tx: neo4j.ManagedTransaction) -> list[int]:
+            counts = []
+            for query, params in statements:
+                record = tx.run(_q(query), params).single()
+                counts.append(int(record["written"]) if record else 0)
+            return counts
+
+        try:
+            with self._driver.session(database=self._database) as session:
+                return session.execute_write(work)
+        except AuthError as exc:
+            raise StoreUnavailable(self._uri, f"authentication failed ({exc.code})") from exc
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
+        except Neo4jError as exc:
+            raise StoreError("write", f"{exc.code}: {exc.message}") from exc
+        except DriverError as exc:
+            raise StoreUnavailable(self._uri, f"{type(exc).__name__}: {exc}") from exc
+
+    @staticmethod
+    def _entity_statements(entities: Sequence[Entity], now: datetime) -> list[tuple[str, dict[str, Any]]]:
+        by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
+        for entity in entities:
+            by_label[entity.LABEL].append({"id": entity.id, "props": entity.to_props()})
+        statements = []
+        for label, rows in by_label.items():
+            query = cypher.upsert_entities(label)
+            for start in range(0, len(rows), WRITE_BATCH):
+                statements.append((query, {"rows": rows[start : start + WRITE_BATCH], "now": now}))
+        return statements
+
+    @staticmethod
+    def _edge_statements(edges: Sequence[Edge], now: datetime) -> list[tuple[str, dict[str, Any]]]:
+        groups: dict[tuple[RelType, NodeLabel, NodeLabel], list[dict[str, Any]]] = defaultdict(list)
+        for edge in edges:
+            groups[(edge.type, edge.src_label, edge.dst_label)].append(
+                {"src": edge.src_id, "dst": edge.dst_id, "props": edge.props, "provenance": edge.provenance}
+            )
+        statements = []
+        for (rel, src_label, dst_label), rows in groups.items():
+            query = cypher.upsert_edges(rel, src_label, dst_label)
+            for start in range(0, len(rows), WRITE_BATCH):
+                statements.append((query, {"rows": rows[start : start + WRITE_BATCH], "now": now}))
+        return statements
+
+    def upsert_entities(self, *, entities: Sequence[Entity]) -> int:
+        return sum(self._write_tx(self._entity_statements(entities, utcnow())))
+
+    def upsert_edges(self, *, edges: Sequence[Edge], now: datetime) -> int:
+        return sum(self._write_tx(self._edge_statements(edges, now)))
+
+    def write_batch(self, *, entities: Sequence[Entity], edges: Sequence[Edge], now: datetime) -> None:
+        statements = self._entity_statements(entities, now) + self._edge_statements(edges, now)
+        self._write_tx(statements)
+
+    def delete_nodes(self, *, label: NodeLabel, ids: Sequence[str]) -> int:
+        records = self._run(cypher.delete_nodes(label), {"ids": list(ids)}, write=True)
+        return int(records[0]["removed"]) if records else 0
+
+    def remove_node_props(self, *, label: NodeLabel, node_id: str, names: Sequence[str]) -> None:
+        if names:
+            self._run(cypher.remove_props(label, tuple(names)), {"id": node_id}, write=True)
+
+    # -- reads --------------------------------------------------------------
+    def get_nodes(self, *, label: NodeLabel, ids: Sequence[str]) -> list[Node]:
+        records = self._run(cypher.get_nodes(label), {"ids": list(ids)})
+        found = {r["id"]: Node(label=label, id=r["id"], props=_node_props(r["props"])) for r in records}
+        return [found[i] for i in ids if i in found]
+
+    def existing_ids(self, *, label: NodeLabel, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        return {r["id"] for r in self._run(cypher.existing_ids(label), {"ids": list(ids)})}
+
+    def resolve_identities(self, *, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        return {r["key"]: r["person_id"] for r in self._run(cypher.RESOLVE_IDENTITIES, {"keys": list(keys)})}
+
+    def find_nodes(
+        self, *, label: NodeLabel, prop: str, value: str | int | float | bool, limit: int = 100
+    ) -> list[Node]:
+        records = self._run(cypher.find_nodes(label, prop), {"value": value, "limit": limit})
+        return [Node(label=label, id=r["id"], props=_node_props(r["props"])) for r in records]
+
+    def list_nodes(self, *, label: NodeLabel, after: str | None = None, limit: int = 100) -> list[Node]:
+        records = self._run(cypher.list_nodes(label), {"after": after, "limit": limit})
+        return [Node(label=label, id=r["id"], props=_node_props(r["props"])) for r in records]
+
+    def get_edge(
+        self, *, rel_type: RelType, src_label: NodeLabel, src_id: str, dst_label: NodeLabel, dst_id: str
+    ) -> StoredEdge | None:
+        query = cypher.get_edge(rel_type, src_label, dst_label, rel_type in UNDIRECTED_TYPES)
+        records = self._run(query, {"src": src_id, "dst": dst_id})
+        if not records:
+            return None
+        r = records[0]
+        return StoredEdge(type=rel_type, src_id=r["src"], dst_id=r["dst"], props=_props(r["props"]))
+
+    def iter_edges(self, *, rel_type: RelType, batch_size: int = 10_000) -> Iterator[StoredEdge]:
+        for r in self._stream(cypher.iter_edges(rel_type)):
+            yield StoredEdge(type=rel_type, src_id=r["src"], dst_id=r["dst"], props=_props(r["props"]))
+
+    def neighbours(
+        self,
+        *,
+        label: NodeLabel,
+        node_id: str,
+        rel_types: Sequence[RelType],
+        limit: int = 100,
+        min_strength: float | None = None,
+    ) -> list[Neighbour]:
+        query = cypher.neighbours(label, tuple(rel_types))
+        params = {"id": node_id, "min_strength": min_strength, "limit": limit, "labels": cypher.ALL_LABELS}
+        return [
+            Neighbour(
+                node=Node(label=NodeLabel(r["label"]), id=r["id"], props=_node_props(r["node_props"])),
+                edge=StoredEdge(type=RelType(r["type"]), src_id=r["src"], dst_id=r["dst"], props=_props(r["props"])),
+            )
+            for r in self._run(query, params)
+        ]
+
+    def degree(self, *, label: NodeLabel, node_id: str, rel_types: Sequence[RelType]) -> int:
+        records = self._run(cypher.degree(label, tuple(rel_types)), {"id": node_id})
+        return int(records[0]["degree"]) if records else 0
+
+    def k_best_paths(
+        self,
+        *,
+        sources: Sequence[str],
+        targets: Sequence[str],
+        max_hops: int = 3,
+        k: int = 5,
+        min_strength: float = 0.0,
+        rel_type: RelType = RelType.KNOWS,
+    ) -> list[GraphPath]:
+        check_path_args(max_hops=max_hops, k=k)
+        params = {"sources": list(sources), "targets": list(targets), "min_strength": min_strength, "k": k}
+        paths = []
+        for r in self._run(cypher.k_best_paths(rel_type, max_hops), params):
+            ids: list[str] = list(r["ids"])
+            hops = []
+            for i, raw in enumerate(r["rels"]):
+                props = _props(raw)
+                hops.append(
+                    PathHop(
+                        src_id=ids[i],
+                        dst_id=ids[i + 1],
+                        strength=float(props.get("strength") or 0.0),
+                        last_interaction=props.get("last_interaction"),
+                        props=props,
+                    )
+                )
+            paths.append(GraphPath(node_ids=ids, hops=hops, score=float(r["score"])))
+        return paths
+
+    def iter_interactions(self) -> Iterator[Interaction]:
+        for r in self._stream(cypher.INTERACTIONS):
+            yield Interaction(
+                id=r["id"],
+                timestamp=_native(r["timestamp"]),
+                channel=r["channel"] or "",
+                thread_key=r["thread_key"],
+                sentiment=r["sentiment"],
+                senders=sorted(r["senders"]),
+                recipients=sorted((p, t) for p, t in r["recipients"]),
+                participants=sorted(r["participants"]),
+            )
+
+    def counts(self) -> StoreCounts:
+        nodes: dict[str, int] = {}
+        edges: dict[str, int] = {}
+        for r in self._run(cypher.counts_query()):
+            if r["c"]:
+                (nodes if r["kind"] == "n" else edges)[r["name"]] = int(r["c"])
+        return StoreCounts(nodes=dict(sorted(nodes.items())), edges=dict(sorted(edges.items())))
+
+    def checksum(self) -> str:
+        nodes = [(r["label"], r["id"], _node_props(r["props"])) for r in self._stream(cypher.ALL_NODES, {"labels": cypher.ALL_LABELS})]
+        edges = [(r["type"], r["src"], r["dst"], _props(r["props"])) for r in self._stream(cypher.ALL_EDGES)]
+        return graph_checksum(nodes, edges)
+
+
+__all__ = ["Neo4jStore"]

@@ -1,0 +1,240 @@
+"""The ``GraphStore`` protocol: what every store can do, with the same answers.
+
+Two implementations pass one contract suite: ``Neo4jStore`` (Cypher over Bolt)
+and ``MemoryStore`` (networkx, persisted to a file). Writes are idempotent
+upserts keyed on ids; reads return domain models from :mod:`tellgraph.schema`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tellgraph.errors import InvalidInput
+from tellgraph.schema.labels import NodeLabel, RelType
+from tellgraph.schema.model import Edge, Entity, Node, StoredEdge
+
+MAX_PATH_HOPS = 6
+MAX_PATHS = 100
+
+
+class Interaction(BaseModel):
+    """One communication reduced to who took part how: the input of scoring."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    timestamp: datetime
+    channel: str
+    thread_key: str | None = None
+    sentiment: float | None = None
+    senders: list[str]
+    recipients: list[tuple[str, str]]
+    participants: list[str]
+
+
+class SchemaReport(BaseModel):
+    """What ``apply_schema`` did."""
+
+    version: int
+    applied: list[int] = Field(default_factory=list)
+    statements: int = 0
+
+
+class StoreCounts(BaseModel):
+    """Node counts per label and edge counts per type (zero counts omitted)."""
+
+    nodes: dict[str, int]
+    edges: dict[str, int]
+
+
+class Neighbour(BaseModel):
+    """A node next to another one, with the edge between them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: Node
+    edge: StoredEdge
+
+
+class PathHop(BaseModel):
+    """One edge on a path, in the direction of travel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    src_id: str
+    dst_id: str
+    strength: float
+    last_interaction: datetime | None = None
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+class GraphPath(BaseModel):
+    """A simple path from a source to a target, scored by the product of strengths."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node_ids: list[str]
+    hops: list[PathHop]
+    score: float
+
+    @property
+    def length(self) -> int:
+        """The number of hops."""
+        return len(self.hops)
+
+
+def path_sort_key(path: GraphPath) -> tuple[float, int, list[str]]:
+    """Best first: highest score, then fewest hops, then ids (a total, store-independent order)."""
+    return (-round(path.score, 12), path.length, path.node_ids)
+
+
+def check_path_args(*, max_hops: int, k: int) -> None:
+    """Refuse path searches outside the bounds every store supports."""
+    if not 1 <= max_hops <= MAX_PATH_HOPS:
+        raise InvalidInput("maxHops", f"must be between 1 and {MAX_PATH_HOPS}, got {max_hops}")
+    if not 1 <= k <= MAX_PATHS:
+        raise InvalidInput("first", f"must be between 1 and {MAX_PATHS}, got {k}")
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A property graph of people, companies, communications and the ties between them."""
+
+    @property
+    def uri(self) -> str:
+        """Where the store lives (a Bolt URI or a file path), for messages; never holds secrets."""
+        ...
+
+    def ping(self) -> None:
+        """Check the store answers; raise ``StoreUnavailable`` when it does not."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and, for embedded stores, persist to disk."""
+        ...
+
+    def flush(self) -> None:
+        """Make every write so far durable (a no-op where each write already is)."""
+        ...
+
+    def apply_schema(self) -> SchemaReport:
+        """Create constraints, indexes and run pending migrations; idempotent."""
+        ...
+
+    def clear(self) -> None:
+        """Delete every node and edge (tests and demo resets only); keeps the schema."""
+        ...
+
+    # -- writes -------------------------------------------------------------
+    def upsert_entities(self, *, entities: Sequence[Entity]) -> int:
+        """Create or update entities by id; list fields are unioned, ``None`` never erases.
+
+        Returns the number of entities written.
+        """
+        ...
+
+    def upsert_edges(self, *, edges: Sequence[Edge], now: datetime) -> int:
+        """Create or update edges by (type, source, target); both ends must exist.
+
+        ``now`` becomes ``created_at`` on new edges. Returns the number of edges
+        whose two ends were found (edges with a missing end are skipped).
+        """
+        ...
+
+    def write_batch(self, *, entities: Sequence[Entity], edges: Sequence[Edge], now: datetime) -> None:
+        """Upsert entities, then edges, atomically: either all of the batch is stored or none."""
+        ...
+
+    def delete_nodes(self, *, label: NodeLabel, ids: Sequence[str]) -> int:
+        """Delete nodes and their edges; returns how many existed."""
+        ...
+
+    def remove_node_props(self, *, label: NodeLabel, node_id: str, names: Sequence[str]) -> None:
+        """Remove properties from a node (used by erasure and splits)."""
+        ...
+
+    # -- reads --------------------------------------------------------------
+    def get_nodes(self, *, label: NodeLabel, ids: Sequence[str]) -> list[Node]:
+        """The nodes with these ids that exist, in the order of ``ids``."""
+        ...
+
+    def existing_ids(self, *, label: NodeLabel, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` exist (used to skip known records cheaply)."""
+        ...
+
+    def resolve_identities(self, *, keys: Sequence[str]) -> dict[str, str]:
+        """Map identity keys (``email:...``) to the id of the person they identify."""
+        ...
+
+    def find_nodes(
+        self, *, label: NodeLabel, prop: str, value: str | int | float | bool, limit: int = 100
+    ) -> list[Node]:
+        """Nodes whose scalar property equals ``value``, ordered by id."""
+        ...
+
+    def list_nodes(self, *, label: NodeLabel, after: str | None = None, limit: int = 100) -> list[Node]:
+        """Nodes of a label ordered by id, starting after ``after`` (keyset paging)."""
+        ...
+
+    def get_edge(
+        self, *, rel_type: RelType, src_label: NodeLabel, src_id: str, dst_label: NodeLabel, dst_id: str
+    ) -> StoredEdge | None:
+        """The edge of that type between two nodes (either order for undirected types)."""
+        ...
+
+    def iter_edges(self, *, rel_type: RelType, batch_size: int = 10_000) -> Iterator[StoredEdge]:
+        """Every edge of a type, ordered by (source, target), streamed in batches."""
+        ...
+
+    def neighbours(
+        self,
+        *,
+        label: NodeLabel,
+        node_id: str,
+        rel_types: Sequence[RelType],
+        limit: int = 100,
+        min_strength: float | None = None,
+    ) -> list[Neighbour]:
+        """Nodes joined to ``node_id`` by these edge types, strongest first then by id."""
+        ...
+
+    def degree(self, *, label: NodeLabel, node_id: str, rel_types: Sequence[RelType]) -> int:
+        """How many edges of these types touch the node."""
+        ...
+
+    def k_best_paths(
+        self,
+        *,
+        sources: Sequence[str],
+        targets: Sequence[str],
+        max_hops: int = 3,
+        k: int = 5,
+        min_strength: float = 0.0,
+        rel_type: RelType = RelType.KNOWS,
+    ) -> list[GraphPath]:
+        """The ``k`` best simple paths from any source to any target over undirected ``rel_type`` edges.
+
+        A path's score is the product of its edges' ``strength``; edges below
+        ``min_strength`` are not used; sources and targets never appear in the
+        middle of a path. Ordered by :func:`path_sort_key`.
+        """
+        ...
+
+    def iter_interactions(self) -> Iterator[Interaction]:
+        """Every communication with its senders, recipients (id, edge type) and participants, by id."""
+        ...
+
+    def counts(self) -> StoreCounts:
+        """How many nodes per label and edges per type."""
+        ...
+
+    def checksum(self) -> str:
+        """A digest of every node and edge with their properties, without bookkeeping timestamps.
+
+        Two stores holding the same graph give the same checksum.
+        """
+        ...

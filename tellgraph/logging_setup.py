@@ -1,0 +1,20 @@
+"""Logging for the command line: readable lines on stderr, secrets never formatted in."""
+
+from __future__ import annotations
+
+import logging
+
+from rich.logging import RichHandler
+
+
+def configure_logging(*, verbose: bool = False) -> None:
+    """Send logs to stderr through rich; quiet the chatty libraries."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(rich_tracebacks=False, show_path=False, markup=False)],
+        force=True,
+    )
+    for noisy in ("neo4j", "httpx", "urllib3", "googleapiclient", "slack_sdk", "sentence_transformers", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
