@@ -11,13 +11,19 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from tellgraph.errors import TellgraphError
 from tellgraph.settings import Settings, StoreKind, get_settings
+
+if TYPE_CHECKING:
+    from tellgraph.ingest.service import IngestRun, IngestSummary
+
+if TYPE_CHECKING:
+    from tellgraph.ingest.service import IngestRun, IngestSummary
 
 app = typer.Typer(help="tellgraph: a relationship-intelligence knowledge graph.", no_args_is_help=True)
 neo4j_app = typer.Typer(help="Run a local Neo4j 5.26 Community (provisioned from Maven Central).", no_args_is_help=True)
@@ -106,14 +112,23 @@ def schema_apply(store: StoreOption = None) -> None:
     except TellgraphError as exc:
         raise _fail(exc) from exc
     applied = ", ".join(map(str, report.applied)) or "none (already up to date)"
-    console.print(f"Schema version {report.version}; migrations applied: {applied}; {report.statements} statements checked.")
+    console.print(
+        f"Schema version {report.version}; migrations applied: {applied}; {report.statements} statements checked."
+    )
 
 
 # -- ingest ---------------------------------------------------------------------
 @app.command("ingest")
 def ingest(
-    kind: Annotated[str, typer.Argument(help="maildir, mbox, gmail, slack, slack-export, linkedin, ics, transcript, contacts or attendees.")],
-    path: Annotated[Path | None, typer.Argument(help="File or folder to read (not needed for gmail and slack).")] = None,
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="maildir, mbox, gmail, slack, slack-export, linkedin, ics, transcript, contacts or attendees."
+        ),
+    ],
+    path: Annotated[
+        Path | None, typer.Argument(help="File or folder to read (not needed for gmail and slack).")
+    ] = None,
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Ignore checkpoints and re-read everything.")] = False,
@@ -136,9 +151,16 @@ def ingest(
     settings = _settings(store)
     try:
         options = ConnectorOptions(
-            owner_email=owner_email, owner_name=owner_name, mapping=mapping, event_name=event_name,
-            event_date=date.fromisoformat(event_date) if event_date else None, participants=participants,
-            workspace=workspace, channels=channel, label=label, query=query,
+            owner_email=owner_email,
+            owner_name=owner_name,
+            mapping=mapping,
+            event_name=event_name,
+            event_date=date.fromisoformat(event_date) if event_date else None,
+            participants=participants,
+            workspace=workspace,
+            channels=channel,
+            label=label,
+            query=query,
         )
     except ValueError as exc:
         console.print(f"[red]error:[/red] invalid option: {exc}")
@@ -168,17 +190,26 @@ def ingest(
         out.print(f"  rejected {count:>6}: {reason}")
 
 
-def _run_with_progress(run: object, *, quiet: bool) -> object:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def _run_with_progress(run: IngestRun, *, quiet: bool) -> IngestSummary:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from tellgraph.ingest.service import IngestRun
-
-    assert isinstance(run, IngestRun)
     if quiet or not console.is_terminal:
         return run.run()
     with Progress(
-        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True,
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         task = progress.add_task(f"ingest {run.summary.kind}", total=None)
         return run.run(progress=lambda n: progress.advance(task, n))
@@ -200,7 +231,9 @@ def score(store: StoreOption = None) -> None:
             graph.close()
     except TellgraphError as exc:
         raise _fail(exc) from exc
-    console.print(f"Scored {report.pairs} relationships from {report.communications} communications in {report.seconds:.1f}s.")
+    console.print(
+        f"Scored {report.pairs} relationships from {report.communications} communications in {report.seconds:.1f}s."
+    )
 
 
 @app.command("stats")

@@ -37,8 +37,10 @@ def choose_store(*, settings: Settings, console: Console) -> Settings:
     from tellgraph.graph.neo4j_server import LocalNeo4j, java_available, maven_available
 
     if not (java_available() and maven_available()):
-        console.print("[yellow]Java 17 and Maven are needed to run Neo4j locally and were not found: "
-                      "falling back to the embedded networkx store.[/yellow]")
+        console.print(
+            "[yellow]Java 17 and Maven are needed to run Neo4j locally and were not found: "
+            "falling back to the embedded networkx store.[/yellow]"
+        )
         return settings.model_copy(update={"store": StoreKind.MEMORY})
     try:
         console.print(LocalNeo4j(settings=settings).start().message)
@@ -84,8 +86,10 @@ def run_demo(*, settings: Settings, port: int | None, serve: bool, console: Cons
     console.print(f"Loading the demo data into the {settings.store.value} store...")
     load_demo(settings=settings, console=console)
     if settings.store is StoreKind.NEO4J:
-        console.print(f"Neo4j Browser: http://127.0.0.1:{settings.neo4j_http_port}/browser/  "
-                      f"(bolt://127.0.0.1:{settings.neo4j_bolt_port}, user {settings.neo4j_user})")
+        console.print(
+            f"Neo4j Browser: http://127.0.0.1:{settings.neo4j_http_port}/browser/  "
+            f"(bolt://127.0.0.1:{settings.neo4j_bolt_port}, user {settings.neo4j_user})"
+        )
     if serve:
         from tellgraph.api.server import run_server
 

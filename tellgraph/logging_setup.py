@@ -16,5 +16,13 @@ def configure_logging(*, verbose: bool = False) -> None:
         handlers=[RichHandler(rich_tracebacks=False, show_path=False, markup=False)],
         force=True,
     )
-    for noisy in ("neo4j", "httpx", "urllib3", "googleapiclient", "slack_sdk", "sentence_transformers", "uvicorn.access"):
+    for noisy in (
+        "neo4j",
+        "httpx",
+        "urllib3",
+        "googleapiclient",
+        "slack_sdk",
+        "sentence_transformers",
+        "uvicorn.access",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

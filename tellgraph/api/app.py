@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 
 class TellgraphGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with a fresh context per request and bearer-token auth."""
+    """Strawberry's ASGI app with a fresh context per request."""
 
     def __init__(self, *, store: GraphStore, settings: Settings, tokens: TokenTable) -> None:
         super().__init__(
@@ -35,22 +35,34 @@ class TellgraphGraphQL(GraphQL[Context, None]):
         self._settings = settings
         self._tokens = tokens
 
-    async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         role = self._tokens.role_for(request.headers.get("authorization"))
         return Context(store=self._store, settings=self._settings, role=role.name.lower() if role else "")
 
-    async def handle_http(self, scope: Any, receive: Any, send: Any) -> None:
-        request = Request(scope, receive)
-        wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-        if not wants_ide and self._tokens.role_for(request.headers.get("authorization")) is None:
-            response = JSONResponse(
-                {"errors": [{"message": "Missing or invalid API token: send Authorization: Bearer <token>"}]},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-            await response(scope, receive, send)
-            return
-        await super().handle_http(scope, receive, send)
+
+class RequireToken:
+    """No token, no data: refuse requests without a valid bearer token (GraphiQL's page itself is static).
+
+    A class, not a closure, so that Starlette routes it as a raw ASGI app.
+    """
+
+    def __init__(self, app: ASGIApp, *, tokens: TokenTable) -> None:
+        self._app = app
+        self._tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+            if not wants_ide and self._tokens.role_for(request.headers.get("authorization")) is None:
+                response = JSONResponse(
+                    {"errors": [{"message": "Missing or invalid API token: send Authorization: Bearer <token>"}]},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await response(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
 
 
 def create_app(*, store: GraphStore, settings: Settings) -> Starlette:
@@ -68,7 +80,7 @@ def create_app(*, store: GraphStore, settings: Settings) -> Starlette:
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/graphql", RequireToken(graphql_app, tokens=tokens), methods=["GET", "POST"]),
         ]
     )
     app.state.store = store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -17,9 +17,6 @@ from tellgraph.errors import InvalidInput, TellgraphError
 from tellgraph.services import people
 
 logger = logging.getLogger(__name__)
-
-
-
 
 
 @strawberry.type
@@ -40,7 +37,12 @@ class Query:
 
     @strawberry.field(description="Who can introduce the team to someone: best paths first.")
     def warm_intro_paths(
-        self, info: Info, from_: list[str] = strawberry.argument(name="from"), to: str = "", max_hops: int = 3, first: int = 5
+        self,
+        info: Info,
+        from_: Annotated[list[str], strawberry.argument(name="from")],
+        to: str,
+        max_hops: int = 3,
+        first: int = 5,
     ) -> list[IntroPath]:
         paths, nodes = people.warm_intro_paths(
             info.context.store, sources=from_, target=to, max_hops=max_hops, first=first

@@ -39,7 +39,9 @@ def run_server(
     bind_port = port or settings.api_port
     tokens = TokenTable(settings.api_tokens.get_secret_value())
     if tokens.open and bind_host not in LOOPBACK:
-        raise ConfigError("--host", "no API tokens are configured (TELLGRAPH_API_TOKENS), so the API only binds to 127.0.0.1")
+        raise ConfigError(
+            "--host", "no API tokens are configured (TELLGRAPH_API_TOKENS), so the API only binds to 127.0.0.1"
+        )
     base = f"http://{bind_host}:{bind_port}"
     if console is not None:
         console.print(f"GraphQL API:  {base}/graphql  (GraphiQL in a browser)")
@@ -47,7 +49,14 @@ def run_server(
         if tokens.open:
             console.print("[yellow]No API tokens configured: the API is open to anyone on this machine.[/yellow]")
     if workers > 1:
-        uvicorn.run("tellgraph.api.server:app_factory", factory=True, host=bind_host, port=bind_port, workers=workers, log_level="info")
+        uvicorn.run(
+            "tellgraph.api.server:app_factory",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers,
+            log_level="info",
+        )
         return
     store = open_store(settings=settings)
     try:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from tellgraph.api.context import Info
 from tellgraph.errors import InvalidInput
-from tellgraph.schema.labels import NodeLabel, RelType
-from tellgraph.services import people
-
 from tellgraph.graph.store import GraphPath, PathHop
+from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import Node, StoredEdge
+from tellgraph.services import people
 
 
 def page_size(first: int, *, cap: int) -> int:
@@ -75,7 +74,7 @@ def _breakdown(props: dict[str, Any]) -> Breakdown | None:
     components = {k.removeprefix("score_"): v for k, v in props.items() if k.startswith("score_")}
     if not components:
         return None
-    return Breakdown(components=components, explanation=props.get("explanation"))
+    return Breakdown(components=cast("JSON", components), explanation=props.get("explanation"))
 
 
 @strawberry.type
@@ -188,7 +187,9 @@ class Person:
     @strawberry.field(description="The company the person works at (from their email domain or a profile).")
     def company(self, info: Info) -> Company | None:
         store = info.context.store
-        for neighbour in store.neighbours(label=NodeLabel.PERSON, node_id=self.id, rel_types=[RelType.WORKS_AT], limit=1):
+        for neighbour in store.neighbours(
+            label=NodeLabel.PERSON, node_id=self.id, rel_types=[RelType.WORKS_AT], limit=1
+        ):
             return Company.from_domain(neighbour.node)
         return None
 

@@ -54,9 +54,7 @@ def _require_path(kind: str, path: Path | None) -> Path:
     return path
 
 
-def make_connector(
-    *, kind: str, path: Path | None, options: ConnectorOptions, settings: Settings
-) -> Connector:
+def make_connector(*, kind: str, path: Path | None, options: ConnectorOptions, settings: Settings) -> Connector:
     """Build the connector for ``kind``.
 
     Raises:
@@ -82,9 +80,7 @@ def make_connector(
         owner = options.owner_email or settings.owner_email
         if not owner:
             raise InvalidInput("--owner-email", "linkedin needs the email of the account owner")
-        return LinkedInConnector(
-            path=_require_path(kind, path), owner_email=owner, owner_name=options.owner_name
-        )
+        return LinkedInConnector(path=_require_path(kind, path), owner_email=owner, owner_name=options.owner_name)
     if kind == "ics":
         from tellgraph.extractors.ics import IcsConnector
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from tellgraph.schema.model import Entity, PropValue
 
-BOOKKEEPING_PROPS = frozenset({"created_at", "updated_at", "ingested_at"})
+BOOKKEEPING_PROPS = frozenset(
+    {"created_at", "updated_at", "ingested_at", "first_seen", "last_run_at", "last_summary", "scored_at"}
+)
 """Properties that record when something was written, not what: left out of checksums."""
 
 
@@ -66,7 +68,9 @@ def canonical_props(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def graph_checksum(nodes: Iterable[tuple[str, str, Mapping[str, Any]]], edges: Iterable[tuple[str, str, str, Mapping[str, Any]]]) -> str:
+def graph_checksum(
+    nodes: Iterable[tuple[str, str, Mapping[str, Any]]], edges: Iterable[tuple[str, str, str, Mapping[str, Any]]]
+) -> str:
     """SHA-256 over sorted canonical node and edge records."""
     lines = sorted(
         json.dumps(["n", label, node_id, canonical_props(props)], sort_keys=True, ensure_ascii=False)

@@ -62,7 +62,7 @@ class MemoryStore:
 
     def __init__(self, *, path: Path | None = None) -> None:
         self._path = path
-        self._graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._graph: nx.MultiDiGraph[NodeKey] = nx.MultiDiGraph()
         self._schema_version = 0
         self._dirty = False
         if path is not None and path.exists():
@@ -249,7 +249,9 @@ class MemoryStore:
 
     def list_nodes(self, *, label: NodeLabel, after: str | None = None, limit: int = 100) -> list[Node]:
         ids = sorted(
-            node_id for node_label, node_id in self._graph.nodes if node_label == label.value and (after is None or node_id > after)
+            node_id
+            for node_label, node_id in self._graph.nodes
+            if node_label == label.value and (after is None or node_id > after)
         )
         return [self._node((label.value, i)) for i in ids[:limit]]
 
@@ -258,9 +260,13 @@ class MemoryStore:
     ) -> StoredEdge | None:
         src, dst = (src_label.value, src_id), (dst_label.value, dst_id)
         if self._graph.has_edge(src, dst, key=rel_type.value):
-            return StoredEdge(type=rel_type, src_id=src_id, dst_id=dst_id, props=dict(self._graph.edges[src, dst, rel_type.value]))
+            return StoredEdge(
+                type=rel_type, src_id=src_id, dst_id=dst_id, props=dict(self._graph.edges[src, dst, rel_type.value])
+            )
         if rel_type in UNDIRECTED_TYPES and self._graph.has_edge(dst, src, key=rel_type.value):
-            return StoredEdge(type=rel_type, src_id=dst_id, dst_id=src_id, props=dict(self._graph.edges[dst, src, rel_type.value]))
+            return StoredEdge(
+                type=rel_type, src_id=dst_id, dst_id=src_id, props=dict(self._graph.edges[dst, src, rel_type.value])
+            )
         return None
 
     def iter_edges(self, *, rel_type: RelType, batch_size: int = 10_000) -> Iterator[StoredEdge]:
@@ -401,7 +407,6 @@ class MemoryStore:
         )
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
+    def graph(self) -> nx.MultiDiGraph[NodeKey]:
         """The underlying networkx graph, for in-process analytics (read it, do not write it)."""
         return self._graph
-

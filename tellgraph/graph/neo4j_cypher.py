@@ -127,9 +127,7 @@ def remove_props(label: NodeLabel, names: tuple[str, ...]) -> str:
 def get_nodes(label: NodeLabel) -> str:
     """Nodes by id."""
     label = check_label(label)
-    return (
-        f"UNWIND $ids AS id MATCH (n:{label.value} {{id: id}}) RETURN n.id AS id, properties(n) AS props"
-    )
+    return f"UNWIND $ids AS id MATCH (n:{label.value} {{id: id}}) RETURN n.id AS id, properties(n) AS props"
 
 
 @cache
@@ -175,8 +173,7 @@ def iter_edges(rel_type: RelType) -> str:
     """Every edge of a type in (source, target) order."""
     rel_type = check_rel_type(rel_type)
     return (
-        f"MATCH (a)-[r:{rel_type.value}]->(b) "
-        "RETURN a.id AS src, b.id AS dst, properties(r) AS props ORDER BY src, dst"
+        f"MATCH (a)-[r:{rel_type.value}]->(b) RETURN a.id AS src, b.id AS dst, properties(r) AS props ORDER BY src, dst"
     )
 
 
@@ -226,6 +223,12 @@ RETURN ids, [r IN relationships(p) | properties(r)] AS rels, score
 
 def counts_query() -> str:
     """Node counts per label and edge counts per type, from Neo4j's count store."""
-    parts = [f"MATCH (n:{label.value}) RETURN 'n' AS kind, '{label.value}' AS name, count(n) AS c" for label in NodeLabel if label is not NodeLabel.SCHEMA_MIGRATION]
-    parts += [f"MATCH ()-[r:{rel.value}]->() RETURN 'e' AS kind, '{rel.value}' AS name, count(r) AS c" for rel in RelType]
+    parts = [
+        f"MATCH (n:{label.value}) RETURN 'n' AS kind, '{label.value}' AS name, count(n) AS c"
+        for label in NodeLabel
+        if label is not NodeLabel.SCHEMA_MIGRATION
+    ]
+    parts += [
+        f"MATCH ()-[r:{rel.value}]->() RETURN 'e' AS kind, '{rel.value}' AS name, count(r) AS c" for rel in RelType
+    ]
     return "\nUNION ALL\n".join(parts)

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, LiteralString, cast
+from typing import Any, LiteralString
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
@@ -61,7 +61,7 @@ def _node_props(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def _q(text: str) -> LiteralString:
     # Queries are built only from allow-listed labels and constants (see neo4j_cypher).
-    return cast(LiteralString, text)
+    return text
 
 
 class Neo4jStore:
@@ -97,9 +97,7 @@ class Neo4jStore:
     def uri(self) -> str:
         return self._uri
 
-    def _run(
-        self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False
-    ) -> list[neo4j.Record]:
+    def _run(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[neo4j.Record]:
         self.queries_run += 1
         try:
             result = self._driver.execute_query(
@@ -122,7 +120,9 @@ class Neo4jStore:
         """Stream a large result lazily instead of materialising it."""
         self.queries_run += 1
         try:
-            with self._driver.session(database=self._database, default_access_mode=neo4j.READ_ACCESS, fetch_size=5000) as session:
+            with self._driver.session(
+                database=self._database, default_access_mode=neo4j.READ_ACCESS, fetch_size=5000
+            ) as session:
                 yield from session.run(_q(query), dict(params or {}))
         except (ServiceUnavailable, SessionExpired) as exc:
             raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
@@ -361,7 +361,10 @@ class Neo4jStore:
         return StoreCounts(nodes=dict(sorted(nodes.items())), edges=dict(sorted(edges.items())))
 
     def checksum(self) -> str:
-        nodes = [(r["label"], r["id"], _node_props(r["props"])) for r in self._stream(cypher.ALL_NODES, {"labels": cypher.ALL_LABELS})]
+        nodes = [
+            (r["label"], r["id"], _node_props(r["props"]))
+            for r in self._stream(cypher.ALL_NODES, {"labels": cypher.ALL_LABELS})
+        ]
         edges = [(r["type"], r["src"], r["dst"], _props(r["props"])) for r in self._stream(cypher.ALL_EDGES)]
         return graph_checksum(nodes, edges)
 

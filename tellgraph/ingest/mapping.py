@@ -220,14 +220,22 @@ def activity_write(
             props["response"] = participant.response
         if rel is RelType.SENT or rel is RelType.PARTICIPATED:
             edge = Edge(
-                type=rel, src_label=NodeLabel.PERSON, src_id=person_id,
-                dst_label=NodeLabel.COMMUNICATION, dst_id=comm_id, props=props,  # type: ignore[arg-type]
+                type=rel,
+                src_label=NodeLabel.PERSON,
+                src_id=person_id,
+                dst_label=NodeLabel.COMMUNICATION,
+                dst_id=comm_id,
+                props=props,  # type: ignore[arg-type]
                 provenance=[activity.source],
             )
         else:
             edge = Edge(
-                type=rel, src_label=NodeLabel.COMMUNICATION, src_id=comm_id,
-                dst_label=NodeLabel.PERSON, dst_id=person_id, props=props,  # type: ignore[arg-type]
+                type=rel,
+                src_label=NodeLabel.COMMUNICATION,
+                src_id=comm_id,
+                dst_label=NodeLabel.PERSON,
+                dst_id=person_id,
+                props=props,  # type: ignore[arg-type]
                 provenance=[activity.source],
             )
         write.edges.append(edge)
@@ -235,8 +243,10 @@ def activity_write(
             write.edges.append(
                 Edge(
                     type=RelType.ORGANIZED if participant.role is Role.ORGANIZER else RelType.ATTENDED,
-                    src_label=NodeLabel.PERSON, src_id=person_id,
-                    dst_label=NodeLabel.EVENT, dst_id=event_id,
+                    src_label=NodeLabel.PERSON,
+                    src_id=person_id,
+                    dst_label=NodeLabel.EVENT,
+                    dst_id=event_id,
                     props={"response": participant.response} if participant.response else {},
                     provenance=[activity.source],
                 )
@@ -298,8 +308,11 @@ def contact_write(contact: ContactRecord, *, identities: IdentityMap, now: datet
             props["observed_at"] = contact.connected_on
         write.edges.append(
             Edge(
-                type=RelType.WORKS_AT, src_label=NodeLabel.PERSON, src_id=person_id,
-                dst_label=NodeLabel.COMPANY, dst_id=company_id,
+                type=RelType.WORKS_AT,
+                src_label=NodeLabel.PERSON,
+                src_id=person_id,
+                dst_label=NodeLabel.COMPANY,
+                dst_id=company_id,
                 props={k: v for k, v in props.items() if v is not None},  # type: ignore[misc]
                 provenance=[contact.source],
             )
@@ -322,8 +335,11 @@ def contact_write(contact: ContactRecord, *, identities: IdentityMap, now: datet
                 props = {"connected_on": contact.connected_on, "declared_by": contact.source}
                 write.edges.append(
                     Edge(
-                        type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=owner_id,
-                        dst_label=NodeLabel.PERSON, dst_id=person_id,
+                        type=RelType.KNOWS,
+                        src_label=NodeLabel.PERSON,
+                        src_id=owner_id,
+                        dst_label=NodeLabel.PERSON,
+                        dst_id=person_id,
                         props={k: v for k, v in props.items() if v is not None},  # type: ignore[misc]
                         provenance=[contact.source],
                     )
@@ -361,8 +377,11 @@ def attendance_write(record: AttendanceRecord, *, identities: IdentityMap, now: 
         rel = RelType.ORGANIZED if attendee.role is Role.ORGANIZER else RelType.ATTENDED
         write.edges.append(
             Edge(
-                type=rel, src_label=NodeLabel.PERSON, src_id=person_id,
-                dst_label=NodeLabel.EVENT, dst_id=record.event_key,
+                type=rel,
+                src_label=NodeLabel.PERSON,
+                src_id=person_id,
+                dst_label=NodeLabel.EVENT,
+                dst_id=record.event_key,
                 props={"response": attendee.response} if attendee.response else {},
                 provenance=[record.source],
             )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -148,7 +147,12 @@ class IngestRun:
         self._cursors = {} if self._full else self._load_cursors()
         self.summary.resumed = bool(self._cursors)
         if self._cursors:
-            logger.info("resuming %s %s from %d checkpoint(s)", self._connector.kind, self._connector.location, len(self._cursors))
+            logger.info(
+                "resuming %s %s from %d checkpoint(s)",
+                self._connector.kind,
+                self._connector.location,
+                len(self._cursors),
+            )
         pending: list[_Writable] = []
         pending_marks: list[CheckpointMark] = []
         batch_size = self._settings.batch_size
@@ -176,12 +180,19 @@ class IngestRun:
             self._cursors = {}
         self.summary.seconds = round(time.perf_counter() - started, 3)
         now = utcnow()
-        self._store.upsert_entities(entities=[self._save_source(now=now, summary=self.summary.model_dump_json(exclude={"rejected_examples"}))])
+        self._store.upsert_entities(
+            entities=[self._save_source(now=now, summary=self.summary.model_dump_json(exclude={"rejected_examples"}))]
+        )
         self._store.flush()
         logger.info(
             "ingested %s %s: read %d, new %d, duplicate %d, rejected %d in %.1fs",
-            self.summary.kind, self.summary.location, self.summary.read, self.summary.new,
-            self.summary.duplicate, self.summary.rejected, self.summary.seconds,
+            self.summary.kind,
+            self.summary.location,
+            self.summary.read,
+            self.summary.new,
+            self.summary.duplicate,
+            self.summary.rejected,
+            self.summary.seconds,
         )
         return self.summary
 
@@ -214,8 +225,11 @@ class IngestRun:
             body = self._cipher.encrypt(activity.text) if self._cipher and activity.text else None
             write.extend(
                 activity_write(
-                    activity, identities=identities, now=now,
-                    store_previews=self._settings.store_previews, encrypted_body=body,
+                    activity,
+                    identities=identities,
+                    now=now,
+                    store_previews=self._settings.store_previews,
+                    encrypted_body=body,
                 )
             )
         self.summary.new += len(fresh)
@@ -237,4 +251,3 @@ class IngestRun:
             self.summary.batches += 1
         if marks:
             self._store.flush()
-

@@ -110,7 +110,11 @@ def score_pair(stats: PairStats, *, as_of: datetime, half_life_days: float) -> d
     age_days = max(0.0, (as_of - stats.last).total_seconds() / 86400.0)
     recency = 0.5 ** (age_days / half_life_days)
     both = stats.a_to_b + stats.b_to_a
-    reciprocity = (min(stats.a_to_b, stats.b_to_a) / max(stats.a_to_b, stats.b_to_a)) if both and min(stats.a_to_b, stats.b_to_a) else 0.0
+    reciprocity = (
+        (min(stats.a_to_b, stats.b_to_a) / max(stats.a_to_b, stats.b_to_a))
+        if both and min(stats.a_to_b, stats.b_to_a)
+        else 0.0
+    )
     if not both:
         reciprocity = 1.0  # meetings and calls are two-way by nature
     breadth = 1.0 - math.exp(-len(stats.days) / 10.0)
@@ -144,7 +148,11 @@ def rebuild_knows(store: GraphStore, *, settings: Settings, batch: int = 5000) -
         assert as_of is not None
         edges.append(
             Edge(
-                type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=a, dst_label=NodeLabel.PERSON, dst_id=b,
+                type=RelType.KNOWS,
+                src_label=NodeLabel.PERSON,
+                src_id=a,
+                dst_label=NodeLabel.PERSON,
+                dst_id=b,
                 props=score_pair(stats, as_of=as_of, half_life_days=settings.half_life_days),  # type: ignore[arg-type]
                 provenance=["communications"],
             )
@@ -154,8 +162,11 @@ def rebuild_knows(store: GraphStore, *, settings: Settings, batch: int = 5000) -
         if (edge.src_id, edge.dst_id) not in pairs and "strength" not in edge.props:
             declared_only.append(
                 Edge(
-                    type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=edge.src_id,
-                    dst_label=NodeLabel.PERSON, dst_id=edge.dst_id,
+                    type=RelType.KNOWS,
+                    src_label=NodeLabel.PERSON,
+                    src_id=edge.src_id,
+                    dst_label=NodeLabel.PERSON,
+                    dst_id=edge.dst_id,
                     props={
                         "strength": DECLARED_ONLY_STRENGTH,
                         "interaction_count": 0,
@@ -168,6 +179,9 @@ def rebuild_knows(store: GraphStore, *, settings: Settings, batch: int = 5000) -
         store.upsert_edges(edges=all_edges[start : start + batch], now=now)
     store.flush()
     return ScoreReport(
-        communications=total, pairs=len(edges), declared_only=len(declared_only), as_of=as_of,
+        communications=total,
+        pairs=len(edges),
+        declared_only=len(declared_only),
+        as_of=as_of,
         seconds=round(time.perf_counter() - started, 3),
     )

@@ -55,8 +55,11 @@ def relationship(store: GraphStore, *, a: str, b: str) -> Relationship:
     """The relationship between two people (``edge`` is None when they never interacted)."""
     person_a, person_b = resolve_person(store, ref=a), resolve_person(store, ref=b)
     edge = store.get_edge(
-        rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=person_a.id,
-        dst_label=NodeLabel.PERSON, dst_id=person_b.id,
+        rel_type=RelType.KNOWS,
+        src_label=NodeLabel.PERSON,
+        src_id=person_a.id,
+        dst_label=NodeLabel.PERSON,
+        dst_id=person_b.id,
     )
     return Relationship(a=person_a, b=person_b, edge=edge)
 
@@ -87,7 +90,5 @@ def explain_path(path: GraphPath, nodes: dict[str, Node]) -> str:
     names = [nodes[i].name or i if i in nodes else i for i in path.node_ids]
     if path.length == 1:
         return f"{names[0]} knows {names[1]} directly (strength {path.hops[0].strength:.2f})."
-    steps = ", who knows ".join(
-        f"{names[i + 1]} (strength {hop.strength:.2f})" for i, hop in enumerate(path.hops)
-    )
+    steps = ", who knows ".join(f"{names[i + 1]} (strength {hop.strength:.2f})" for i, hop in enumerate(path.hops))
     return f"{names[0]} knows {steps}. Overall score {path.score:.3f}."

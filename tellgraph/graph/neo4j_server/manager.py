@@ -745,9 +745,7 @@ class LocalNeo4j:
             if self._first_start():
                 self._set_initial_password(java)
             with self.console_log.open("a") as console:
-                console.write(
-                    f"=== tellgraph: starting Neo4j {self.version} at {datetime.now(UTC).isoformat()}\n"
-                )
+                console.write(f"=== tellgraph: starting Neo4j {self.version} at {datetime.now(UTC).isoformat()}\n")
             pid = _spawn_detached(self._jvm_command(java), log_file=self.console_log)
             self.pid_file.write_text(f"{pid}\n")
             logger.info("Launched Neo4j %s (pid %d), home %s", self.version, pid, self.home)
