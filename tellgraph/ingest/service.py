@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -65,6 +66,18 @@ class IngestSummary(BaseModel):
 
 ProgressCallback = Callable[[int], None]
 
+
+class Enricher(Protocol):
+    """Turns new activities into extra graph writes (mentions, topics, sentiment, action items).
+
+    Called once per batch with only the activities that are new, so text is analysed
+    once per distinct communication however many copies were read.
+    """
+
+    def enrich(self, activities: Sequence[Activity], *, identities: IdentityMap, now: datetime) -> GraphWrite:
+        """Entities and edges to add for these activities (idempotent: same input, same output)."""
+        ...
+
 _Writable = Activity | ContactRecord | AttendanceRecord
 
 
@@ -107,10 +120,20 @@ class IngestRun:
         connector: what to read.
         settings: batch size, body storage and encryption.
         full: ignore stored checkpoints and re-read everything (still idempotent).
+        enricher: optional text analysis of new activities (NLP), run inside each batch.
     """
 
-    def __init__(self, *, store: GraphStore, connector: Connector, settings: Settings, full: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        store: GraphStore,
+        connector: Connector,
+        settings: Settings,
+        full: bool = False,
+        enricher: Enricher | None = None,
+    ) -> None:
         self._store = store
+        self._enricher = enricher
         self._connector = connector
         self._settings = settings
         self._full = full
@@ -232,6 +255,8 @@ class IngestRun:
                     encrypted_body=body,
                 )
             )
+        if self._enricher is not None and fresh:
+            write.extend(self._enricher.enrich(fresh, identities=identities, now=now))
         self.summary.new += len(fresh)
         for record in others:
             if isinstance(record, ContactRecord):

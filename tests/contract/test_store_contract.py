@@ -10,7 +10,7 @@ from tellgraph.errors import InvalidInput
 from tellgraph.graph.memory import MemoryStore
 from tellgraph.graph.store import GraphStore
 from tellgraph.schema.labels import NodeLabel, RelType
-from tellgraph.schema.model import Communication, Channel, Company, Edge, Identity, Person
+from tellgraph.schema.model import Channel, Communication, Company, Edge, Identity, Person
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 INJECTION = "x'}) DETACH DELETE n //\"; MATCH (m) RETURN m"
@@ -22,7 +22,11 @@ def person(pid: str, name: str | None = None, **kw: object) -> Person:
 
 def knows(a: str, b: str, strength: float, **props: object) -> Edge:
     return Edge(
-        type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=a, dst_label=NodeLabel.PERSON, dst_id=b,
+        type=RelType.KNOWS,
+        src_label=NodeLabel.PERSON,
+        src_id=a,
+        dst_label=NodeLabel.PERSON,
+        dst_id=b,
         props={"strength": strength, **props},  # type: ignore[dict-item]
         provenance=["test"],
     )
@@ -43,9 +47,16 @@ def build_network(store: GraphStore) -> None:
     store.upsert_entities(entities=[person(i, f"Person {i.upper()}") for i in ids])
     store.upsert_edges(
         edges=[
-            knows("t1", "a", 0.9), knows("a", "z", 0.8), knows("t1", "b", 0.6), knows("b", "c", 0.9),
-            knows("c", "z", 0.9), knows("t2", "z", 0.4), knows("t2", "a", 0.5), knows("t1", "t2", 0.99),
-            knows("d", "z", 0.05), knows("t1", "d", 0.9),
+            knows("t1", "a", 0.9),
+            knows("a", "z", 0.8),
+            knows("t1", "b", 0.6),
+            knows("b", "c", 0.9),
+            knows("c", "z", 0.9),
+            knows("t2", "z", 0.4),
+            knows("t2", "a", 0.5),
+            knows("t1", "t2", 0.99),
+            knows("d", "z", 0.05),
+            knows("t1", "d", 0.9),
         ],
         now=NOW,
     )
@@ -73,14 +84,23 @@ def test_entity_merge_rules(store: GraphStore) -> None:
 def test_lookups(store: GraphStore) -> None:
     store.upsert_entities(
         entities=[
-            person("p2", "B"), person("p1", "A"), person("p3", "C"),
+            person("p2", "B"),
+            person("p1", "A"),
+            person("p3", "C"),
             Company(id="c1", name="Enron", domain="ENRON.com"),
             Identity(id="email:a@x.com", kind="email", value="a@x.com"),
         ]
     )
     store.upsert_edges(
-        edges=[Edge(type=RelType.IDENTIFIES, src_label=NodeLabel.IDENTITY, src_id="email:a@x.com",
-                    dst_label=NodeLabel.PERSON, dst_id="p1")],
+        edges=[
+            Edge(
+                type=RelType.IDENTIFIES,
+                src_label=NodeLabel.IDENTITY,
+                src_id="email:a@x.com",
+                dst_label=NodeLabel.PERSON,
+                dst_id="p1",
+            )
+        ],
         now=NOW,
     )
     assert [n.id for n in store.get_nodes(label=NodeLabel.PERSON, ids=["p3", "nope", "p1"])] == ["p3", "p1"]
@@ -99,8 +119,9 @@ def test_edges_are_unique_per_pair_and_merge(store: GraphStore) -> None:
     store.upsert_edges(edges=[knows("a", "b", 0.5, note=None)], now=later)
     # an edge to a missing node is skipped, not an error
     assert store.upsert_edges(edges=[knows("a", "ghost", 0.5)], now=NOW) == 0
-    edge = store.get_edge(rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id="b",
-                          dst_label=NodeLabel.PERSON, dst_id="a")
+    edge = store.get_edge(
+        rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id="b", dst_label=NodeLabel.PERSON, dst_id="a"
+    )
     assert edge is not None
     assert (edge.src_id, edge.dst_id) == ("a", "b")
     assert edge.props["strength"] == 0.5
@@ -114,9 +135,7 @@ def test_edges_are_unique_per_pair_and_merge(store: GraphStore) -> None:
 def test_neighbours_strongest_first(store: GraphStore) -> None:
     build_network(store)
     ties = store.neighbours(label=NodeLabel.PERSON, node_id="t1", rel_types=[RelType.KNOWS])
-    assert [(n.node.id, n.edge.props["strength"]) for n in ties] == [
-        ("t2", 0.99), ("a", 0.9), ("d", 0.9), ("b", 0.6)
-    ]
+    assert [(n.node.id, n.edge.props["strength"]) for n in ties] == [("t2", 0.99), ("a", 0.9), ("d", 0.9), ("b", 0.6)]
     strong = store.neighbours(label=NodeLabel.PERSON, node_id="t1", rel_types=[RelType.KNOWS], min_strength=0.95)
     assert [n.node.id for n in strong] == ["t2"]
     assert store.degree(label=NodeLabel.PERSON, node_id="t1", rel_types=[RelType.KNOWS]) == 4
@@ -164,7 +183,9 @@ def test_injection_strings_are_data(store: GraphStore) -> None:
 def test_interactions_and_checksum(store: GraphStore) -> None:
     store.upsert_entities(
         entities=[
-            person("a", "A"), person("b", "B"), person("c", "C"),
+            person("a", "A"),
+            person("b", "B"),
+            person("c", "C"),
             Communication(id="m1", channel=Channel.EMAIL, source="test", timestamp=NOW, subject="Hi"),
         ]
     )
