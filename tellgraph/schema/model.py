@@ -239,8 +239,43 @@ class Communication(Entity):
     participant_count: int = 0
     attachments: list[str] = Field(default_factory=list)
     sentiment: float | None = Field(default=None, ge=-1.0, le=1.0)
+    action_items: list[str] = Field(default_factory=list)
+    language: str | None = None
+    nlp_truncated: bool | None = None
     ingested_at: datetime | None = None
     embedding: list[float] | None = None
+
+
+class AuditEntry(Entity):
+    """One audited change (a merge, a split, an erasure, an approved action): who, what, evidence, undo data.
+
+    ``details`` and ``undo`` are JSON strings: Neo4j properties cannot hold maps.
+    """
+
+    LABEL: ClassVar[NodeLabel] = NodeLabel.AUDIT_ENTRY
+
+    action: str
+    actor: str
+    at: datetime
+    subject_ids: list[str] = Field(default_factory=list)
+    details: str | None = None
+    undo: str | None = None
+    undone_at: datetime | None = None
+
+
+class ReviewItem(Entity):
+    """A decision a person must take, such as whether two people are the same."""
+
+    LABEL: ClassVar[NodeLabel] = NodeLabel.REVIEW_ITEM
+
+    kind: str
+    subject_ids: list[str] = Field(default_factory=list)
+    score: float | None = None
+    evidence: str | None = None
+    status: str = "open"
+    created: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
 
 class Identity(Entity):
@@ -278,7 +313,8 @@ class Source(Entity):
 
 
 ENTITY_TYPES: dict[NodeLabel, type[Entity]] = {
-    cls.LABEL: cls for cls in (Person, Company, Project, Topic, Event, Goal, Communication, Identity, Source)
+    cls.LABEL: cls
+    for cls in (Person, Company, Project, Topic, Event, Goal, Communication, Identity, Source, AuditEntry, ReviewItem)
 }
 
 
