@@ -18,6 +18,9 @@ class Connector(Protocol):
     """
 
     kind: str
+    """The connector's name; a connector may also set ``incremental = False`` when its cursors
+    are positions that are only valid within one run (the ingest service then forgets them
+    after a finished run)."""
 
     @property
     def location(self) -> str:

@@ -197,9 +197,10 @@ class IngestRun:
                 self._write(pending, pending_marks)
                 pending, pending_marks = [], []
         self._write(pending, pending_marks)
-        if not getattr(self._connector, "incremental", False):
-            # File sources resume by position only within an interrupted run; a finished run
-            # forgets its cursors so files added anywhere are found next time (dedupe by content).
+        if not getattr(self._connector, "incremental", True):
+            # Sources whose cursors are positions (a maildir's sorted paths) resume only within an
+            # interrupted run; a finished run forgets them so files added anywhere are found next
+            # time, and content identity keeps the re-read idempotent.
             self._cursors = {}
         self.summary.seconds = round(time.perf_counter() - started, 3)
         now = utcnow()
