@@ -79,9 +79,10 @@ class TellgraphSchema(strawberry.Schema):
 
 def build_schema(*, max_depth: int = 10, max_tokens: int = 2000) -> strawberry.Schema:
     """The schema with depth, size and error-masking limits."""
+    # Factories, not instances: each request gets fresh extension state.
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=max_depth),
-        MaxTokensLimiter(max_token_count=max_tokens),
-        MaskErrors(should_mask_error=_should_mask, error_message="Internal error; it has been logged."),
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error; it has been logged."),
     ]
     return TellgraphSchema(query=Query, extensions=extensions)

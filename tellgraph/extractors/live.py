@@ -33,6 +33,9 @@ def make_live_connector(*, kind: str, options: ConnectorOptions, settings: Setti
         token_file = settings.gmail_token_file or settings.data_dir / "gmail-token.json"
         service = build_gmail_service(credentials_file=settings.gmail_credentials_file, token_file=token_file)
         return GmailConnector(
-            service=service, label_ids=options.label, query=options.query, account=options.workspace or settings.owner_email
+            service=service,
+            label_ids=options.label,
+            query=options.query,
+            account=options.workspace or settings.owner_email,
         )
     raise InvalidInput("kind", f"{kind!r} is not a live connector")

@@ -88,6 +88,8 @@ class Neo4jStore:
                 connection_timeout=connect_timeout,
                 max_transaction_retry_time=15.0,
                 liveness_check_timeout=30.0,
+                # Our queries name labels and types that may not exist yet in an empty database.
+                notifications_min_severity="OFF",
             )
         except (ValueError, DriverError) as exc:
             raise StoreUnavailable(uri, f"invalid connection settings: {exc}") from exc
