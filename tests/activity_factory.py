@@ -11,7 +11,9 @@ from tellgraph.schema.records import CheckpointMark, Rejected, SourceRecord
 T0 = datetime(2001, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def email(n: int, sender: str, to: list[str], cc: list[str] | None = None, *, days: int = 0, subject: str = "Hi") -> Activity:
+def email(
+    n: int, sender: str, to: list[str], cc: list[str] | None = None, *, days: int = 0, subject: str = "Hi"
+) -> Activity:
     """An email activity whose key depends on its content only."""
     ts = T0 + timedelta(days=days, minutes=n)
     participants = [Participant(role=Role.FROM, email=sender, name=sender.split("@")[0].title())]
