@@ -35,6 +35,7 @@ class ListConnector:
     """Yields fixed records with a checkpoint after every ``every`` records."""
 
     kind = "test"
+    incremental = False  # the cursor is a position in the list
 
     def __init__(self, records: list[Activity | Rejected], *, every: int = 2, name: str = "list") -> None:
         self._records = records
