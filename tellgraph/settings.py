@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     api_max_depth: int = 10
     api_max_page: int = 100
     api_max_cost: int = 5000
+    api_max_aliases: int = 30
+    api_max_tokens: int = 2000
+    api_max_query_bytes: int = 20_000
+    api_max_body_bytes: int = 200_000
+    api_timeout: float = 15.0
+    api_threads: int = 8
+    api_persisted_queries: Path | None = None
+    api_stale_after_days: float = 180.0
+    api_network_max_nodes: int = 200
 
     batch_size: int = 1000
     store_previews: bool = True

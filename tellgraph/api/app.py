@@ -2,89 +2,105 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from tellgraph.api.auth import Role, TokenTable
-from tellgraph.api.context import Context
+from tellgraph.api.context import Shared
+from tellgraph.api.health import StoreHealth
+from tellgraph.api.http import GraphQLEndpoint
+from tellgraph.api.persisted import PersistedQueries
+from tellgraph.api.runner import StoreRunner
 from tellgraph.api.schema import build_schema
 from tellgraph.errors import TellgraphError
+from tellgraph.goals.embedding import Embedder
 from tellgraph.graph.store import GraphStore
+from tellgraph.services.intros import IntroPolicy
+from tellgraph.services.search import EmbeddingAvailability
 from tellgraph.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-
-class TellgraphGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with a fresh context per request."""
-
-    def __init__(self, *, store: GraphStore, settings: Settings, tokens: TokenTable) -> None:
-        super().__init__(
-            build_schema(max_depth=settings.api_max_depth),
-            graphql_ide="graphiql",
-            allow_queries_via_get=True,
-        )
-        self._store = store
-        self._settings = settings
-        self._tokens = tokens
-
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        role = self._tokens.role_for(request.headers.get("authorization"))
-        return Context(store=self._store, settings=self._settings, role=role.name.lower() if role else "")
+HEALTH_TIMEOUT = 3.0
 
 
-class RequireToken:
-    """No token, no data: refuse requests without a valid bearer token (GraphiQL's page itself is static).
+def _thread_safe(store: GraphStore) -> bool:
+    # The Neo4j driver is thread-safe; the embedded networkx store is not (writes mutate dicts).
+    return type(store).__name__ == "Neo4jStore"
 
-    A class, not a closure, so that Starlette routes it as a raw ASGI app.
+
+def _warm_up(store: GraphStore, shared: Shared) -> None:
+    """Start loading the query embedder if the graph has embeddings (a failure only means later)."""
+    try:
+        if shared.embeddings.labels(store):
+            shared.ready_embedder()
+    except TellgraphError:
+        logger.warning("could not check the store for embeddings at start-up", exc_info=True)
+
+
+def create_app(
+    *, store: GraphStore, settings: Settings, warm_up: bool = False, embedder: Embedder | None = None
+) -> Starlette:
+    """The tellgraph web application over an open store.
+
+    Args:
+        store: the graph (left open; the caller closes it).
+        settings: limits, tokens and policies.
+        warm_up: start loading the embedding model at start-up when the graph has embeddings.
+        embedder: the query embedder to use (tests); by default all-MiniLM-L6-v2, loaded in the background.
     """
-
-    def __init__(self, app: ASGIApp, *, tokens: TokenTable) -> None:
-        self._app = app
-        self._tokens = tokens
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope, receive)
-            wants_ide = request.method == "GET" and "text/html" in request.headers.get("accept", "")
-            if not wants_ide and self._tokens.role_for(request.headers.get("authorization")) is None:
-                response = JSONResponse(
-                    {"errors": [{"message": "Missing or invalid API token: send Authorization: Bearer <token>"}]},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-                await response(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
-
-
-def create_app(*, store: GraphStore, settings: Settings) -> Starlette:
-    """The tellgraph web application over an open store."""
     tokens = TokenTable(settings.api_tokens.get_secret_value())
-    graphql_app = TellgraphGraphQL(store=store, settings=settings, tokens=tokens)
+    runner = StoreRunner(max_workers=settings.api_threads, serialise=not _thread_safe(store))
+    shared = Shared(
+        intro_policy=IntroPolicy(stale_after_days=settings.api_stale_after_days),
+        embeddings=EmbeddingAvailability(),
+        embedder=embedder,
+    )
+    health = StoreHealth(store=store, run=runner, probe_timeout=HEALTH_TIMEOUT)
+    endpoint = GraphQLEndpoint(
+        schema=build_schema(settings=settings),
+        store=store,
+        settings=settings,
+        tokens=tokens,
+        runner=runner,
+        shared=shared,
+        persisted=PersistedQueries.from_file(settings.api_persisted_queries),
+        health=health,
+    )
 
     async def healthz(request: Request) -> JSONResponse:
-        try:
-            store.ping()
-        except TellgraphError as exc:
-            return JSONResponse({"status": "unavailable", "store": store.uri, "reason": str(exc)}, status_code=503)
+        down = await health.probe()
+        if down is not None:
+            return JSONResponse({"status": "unavailable", "store": store.uri, "reason": down}, status_code=503)
         return JSONResponse({"status": "ok", "store": store.uri})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if warm_up:
+            threading.Thread(target=_warm_up, args=(store, shared), daemon=True).start()
+        try:
+            yield
+        finally:
+            runner.shutdown()
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/graphql", RequireToken(graphql_app, tokens=tokens), methods=["GET", "POST"]),
-        ]
+            # Every method reaches the endpoint, which answers wrong ones with a spec-conformant 405.
+            Route("/graphql", endpoint),
+        ],
+        lifespan=lifespan,
     )
     app.state.store = store
     app.state.tokens = tokens
+    app.state.runner = runner
     return app
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from enum import IntEnum
 
 from tellgraph.errors import ConfigError
@@ -22,6 +23,23 @@ class Role(IntEnum):
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a role and a token fingerprint that names the token in audits without revealing it."""
+
+    role: Role
+    fingerprint: str
+
+    @property
+    def actor(self) -> str:
+        """How audit entries name this caller."""
+        return f"api:{self.role.name.lower()}:{self.fingerprint}"
+
+
+OPEN_PRINCIPAL = Principal(role=Role.ADMIN, fingerprint="open")
+"""The caller when no tokens are configured (local, loopback-only use)."""
 
 
 class TokenTable:
@@ -50,8 +68,13 @@ class TokenTable:
 
     def role_for(self, authorization: str | None) -> Role | None:
         """The role of a ``Bearer`` header, or None when it is missing or wrong."""
+        principal = self.principal_for(authorization)
+        return principal.role if principal else None
+
+    def principal_for(self, authorization: str | None) -> Principal | None:
+        """The caller a ``Bearer`` header identifies, or None when it is missing or wrong."""
         if self.open:
-            return Role.ADMIN
+            return OPEN_PRINCIPAL
         if not authorization or not authorization.startswith("Bearer "):
             return None
         candidate = _digest(authorization[len("Bearer ") :].strip())
@@ -60,4 +83,6 @@ class TokenTable:
             # Compare against every entry so timing does not reveal which one matched.
             if hmac.compare_digest(digest, candidate):
                 found = role
-        return found
+        if found is None:
+            return None
+        return Principal(role=found, fingerprint=hashlib.sha256(b"tellgraph-actor" + candidate).hexdigest()[:10])

@@ -28,7 +28,7 @@ def app_factory() -> Starlette:
 
     settings = get_settings()
     store = open_store(settings=settings)
-    return create_app(store=store, settings=settings)
+    return create_app(store=store, settings=settings, warm_up=True)
 
 
 def run_server(
@@ -60,6 +60,8 @@ def run_server(
         return
     store = open_store(settings=settings)
     try:
-        uvicorn.run(create_app(store=store, settings=settings), host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(
+            create_app(store=store, settings=settings, warm_up=True), host=bind_host, port=bind_port, log_level="info"
+        )
     finally:
         store.close()

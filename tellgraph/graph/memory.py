@@ -11,15 +11,48 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from tellgraph.errors import StoreError, StoreUnavailable
+from tellgraph.errors import InvalidInput, StoreError, StoreUnavailable
 from tellgraph.graph.canonical import graph_checksum, merge_entity_props
+from tellgraph.graph.paths import Tie, best_paths
+from tellgraph.graph.queries import (
+    COMMUNICATION_PRIVATE_PROPS,
+    NODE_LOOKUP_LABELS,
+    PARTICIPATION_TYPES,
+    PERSON_PERSONAL_PROPS,
+    TEXT_INDEX_FIELDS,
+    TEXT_INDEX_LABELS,
+    VECTOR_LABELS,
+    CommunicationPage,
+    CompanyPage,
+    CompanyQuery,
+    CompanyRow,
+    CompanySort,
+    ErasureReport,
+    Participation,
+    PersonPage,
+    PersonQuery,
+    PersonRow,
+    PersonSort,
+    SearchMatch,
+    TextIndex,
+    cosine_score,
+    name_key,
+    rank_matches,
+    role_of,
+    search_terms,
+    sort_participations,
+    sort_rows,
+    text_match_score,
+    usable_vector,
+    without_embedding,
+)
 from tellgraph.graph.store import (
     GraphPath,
     Interaction,
@@ -28,11 +61,10 @@ from tellgraph.graph.store import (
     SchemaReport,
     StoreCounts,
     check_path_args,
-    path_sort_key,
 )
 from tellgraph.schema.labels import UNDIRECTED_TYPES, NodeLabel, RelType, check_property_name
-from tellgraph.schema.migrations import LATEST_VERSION
-from tellgraph.schema.model import Edge, Entity, Node, StoredEdge, utcnow
+from tellgraph.schema.migrations import EMBEDDING_DIMENSIONS, LATEST_VERSION
+from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -331,35 +363,46 @@ class MemoryStore:
         check_path_args(max_hops=max_hops, k=k)
         person = NodeLabel.PERSON.value
         source_set, target_set = set(sources), set(targets)
-        wanted = {rel_type.value}
-        paths: list[GraphPath] = []
+        starts = [(person, s) for s in sorted(source_set - target_set) if (person, s) in self._graph]
+        goals = [(person, t) for t in sorted(target_set) if (person, t) in self._graph]
+        rel = rel_type.value
+        succ, pred = self._graph.succ, self._graph.pred
+        seen: dict[NodeKey, list[Tie]] = {}
 
-        def walk(node: NodeKey, trail: list[NodeKey], hops: list[PathHop], score: float) -> None:
-            for other, _src, _dst, _rel, props in self._adjacent(node, wanted):
-                strength = float(props.get("strength") or 0.0)
-                if strength < min_strength or other in trail:
-                    continue
-                hop = PathHop(
-                    src_id=node[1],
-                    dst_id=other[1],
-                    strength=strength,
-                    last_interaction=props.get("last_interaction"),
-                    props=dict(props),
-                )
-                if other[1] in target_set:
-                    ids = [n[1] for n in trail] + [other[1]]
-                    paths.append(GraphPath(node_ids=ids, hops=[*hops, hop], score=score * strength))
-                    continue
-                if other[1] in source_set or len(hops) + 1 >= max_hops:
-                    continue
-                walk(other, [*trail, other], [*hops, hop], score * strength)
+        def ties(node: NodeKey) -> list[Tie]:
+            found = seen.get(node)
+            if found is None:
+                found = []
+                for adjacency in (succ[node], pred[node]):
+                    for other, keyed in adjacency.items():
+                        props = keyed.get(rel)
+                        if props is not None:
+                            strength = float(props.get("strength") or 0.0)
+                            if strength >= min_strength:
+                                found.append((other, strength, props))
+                seen[node] = found
+            return found
 
-        for source in sorted(source_set):
-            start = (person, source)
-            if start in self._graph and source not in target_set:
-                walk(start, [start], [], 1.0)
-        paths.sort(key=path_sort_key)
-        return paths[:k]
+        best = best_paths(
+            ties=ties, sources=starts, targets=goals, ends=source_set | target_set, max_hops=max_hops, k=k
+        )
+        return [
+            GraphPath(
+                node_ids=[node[1] for node in nodes],
+                hops=[
+                    PathHop(
+                        src_id=nodes[i][1],
+                        dst_id=nodes[i + 1][1],
+                        strength=strength,
+                        last_interaction=props.get("last_interaction"),
+                        props=dict(props),
+                    )
+                    for i, (strength, props) in enumerate(edges)
+                ],
+                score=score,
+            )
+            for score, nodes, edges in best
+        ]
 
     def iter_interactions(self) -> Iterator[Interaction]:
         comm_label, person = NodeLabel.COMMUNICATION.value, NodeLabel.PERSON.value
@@ -410,3 +453,391 @@ class MemoryStore:
     def graph(self) -> nx.MultiDiGraph[NodeKey]:
         """The underlying networkx graph, for in-process analytics (read it, do not write it)."""
         return self._graph
+
+    # -- goals and agents -----------------------------------------------------
+    def _interaction(self, key: NodeKey) -> Interaction:
+        props = self._graph.nodes[key]
+        person = NodeLabel.PERSON.value
+        senders, participants = [], []
+        for src, _, rel in self._graph.in_edges(key, keys=True):
+            if src[0] == person and rel == RelType.SENT.value:
+                senders.append(src[1])
+            elif src[0] == person and rel == RelType.PARTICIPATED.value:
+                participants.append(src[1])
+        recipients = [
+            (dst[1], rel)
+            for _, dst, rel in self._graph.out_edges(key, keys=True)
+            if dst[0] == person and rel in _RECIPIENT_TYPES
+        ]
+        return Interaction(
+            id=key[1],
+            timestamp=props["timestamp"],
+            channel=props.get("channel", ""),
+            thread_key=props.get("thread_key"),
+            sentiment=props.get("sentiment"),
+            senders=sorted(senders),
+            recipients=sorted(recipients),
+            participants=sorted(participants),
+        )
+
+    def find_interactions(
+        self,
+        *,
+        person_ids: Sequence[str] = (),
+        comm_ids: Sequence[str] = (),
+        since: datetime | None = None,
+        limit: int = 10_000,
+    ) -> list[Interaction]:
+        comm_label, person = NodeLabel.COMMUNICATION.value, NodeLabel.PERSON.value
+        found: set[NodeKey] = {(comm_label, i) for i in comm_ids if (comm_label, i) in self._graph}
+        took_part = {RelType.SENT.value, RelType.PARTICIPATED.value}
+        for person_id in person_ids:
+            key = (person, person_id)
+            if key not in self._graph:
+                continue
+            for _, dst, rel in self._graph.out_edges(key, keys=True):
+                if dst[0] == comm_label and rel in took_part:
+                    found.add(dst)
+            for src, _, rel in self._graph.in_edges(key, keys=True):
+                if src[0] == comm_label and rel in _RECIPIENT_TYPES:
+                    found.add(src)
+        rows = [
+            (self._graph.nodes[key]["timestamp"], key)
+            for key in found
+            if since is None or self._graph.nodes[key]["timestamp"] >= since
+        ]
+        # Newest first, then by id: sort by id, then stably by time descending.
+        rows.sort(key=lambda row: row[1][1])
+        rows.sort(key=lambda row: row[0], reverse=True)
+        return [self._interaction(key) for _, key in rows[:limit]]
+
+    def _email_domains(self) -> dict[str, set[NodeKey]]:
+        """Email identity nodes by domain, rebuilt when nodes are added or removed.
+
+        Scanning every node per lookup is slow on large graphs. The node count and
+        the last inserted node (dicts keep insertion order) change whenever a node
+        is added or removed, both O(1) to read; identities moving between people
+        need no rebuild because lookups follow each identity's current edge.
+        """
+        nodes: dict[NodeKey, Any] = self._graph._node  # type: ignore[attr-defined]  # insertion-ordered
+        signature = (len(nodes), next(reversed(nodes), None))
+        cached = getattr(self, "_domain_cache", None)
+        if cached is not None and cached[0] == signature:
+            index: dict[str, set[NodeKey]] = cached[1]
+            return index
+        index = {}
+        identity = NodeLabel.IDENTITY.value
+        for label, key_id in self._graph.nodes:
+            if label == identity and key_id.startswith("email:") and "@" in key_id:
+                index.setdefault(key_id.rpartition("@")[2], set()).add((label, key_id))
+        self._domain_cache = (signature, index)
+        return index
+
+    def people_at_domain(self, *, domain: str, limit: int = 200) -> list[Node]:
+        person = NodeLabel.PERSON.value
+        ids: set[str] = set()
+        for key in self._email_domains().get(domain.strip().lower(), set()):
+            if key not in self._graph:
+                continue
+            for _, dst, rel in self._graph.out_edges(key, keys=True):
+                if rel == RelType.IDENTIFIES.value and dst[0] == person:
+                    ids.add(dst[1])
+        return [self._node((person, i)) for i in sorted(ids)[:limit]]
+
+    # -- API queries (see tellgraph.graph.queries) ------------------------------
+    def find_by_ids(self, *, ids: Sequence[str], labels: Sequence[NodeLabel] = NODE_LOOKUP_LABELS) -> list[Node]:
+        found: list[Node] = []
+        for node_id in ids:
+            for label in labels:
+                if (label.value, node_id) in self._graph:
+                    found.append(self._node((label.value, node_id)))
+                    break
+        return found
+
+    def lookup_nodes(self, *, label: NodeLabel, prop: str, values: Sequence[str], limit: int = 1000) -> list[Node]:
+        check_property_name(prop)
+        wanted = set(values)
+        ids = sorted(
+            node_id
+            for (node_label, node_id), props in self._graph.nodes(data=True)
+            if node_label == label.value and props.get(prop) in wanted
+        )
+        return [self._node((label.value, i)) for i in ids[:limit]]
+
+    def neighbours_many(
+        self,
+        *,
+        label: NodeLabel,
+        node_ids: Sequence[str],
+        rel_types: Sequence[RelType],
+        limit: int = 100,
+        min_strength: float | None = None,
+    ) -> dict[str, list[Neighbour]]:
+        return {
+            node_id: self.neighbours(
+                label=label, node_id=node_id, rel_types=rel_types, limit=limit, min_strength=min_strength
+            )
+            for node_id in node_ids
+        }
+
+    def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:
+        return {i: self.degree(label=label, node_id=i, rel_types=rel_types) for i in node_ids}
+
+    def edges_among(self, *, label: NodeLabel, rel_type: RelType, ids: Sequence[str]) -> list[StoredEdge]:
+        keys = {(label.value, i) for i in ids if (label.value, i) in self._graph}
+        subgraph = self._graph.subgraph(keys)
+        edges = [
+            StoredEdge(type=rel_type, src_id=src[1], dst_id=dst[1], props=dict(props))
+            for src, dst, rel, props in subgraph.edges(keys=True, data=True)
+            if rel == rel_type.value
+        ]
+        return sorted(edges, key=lambda e: (e.src_id, e.dst_id))
+
+    def _knows_metrics(self, key: NodeKey) -> tuple[int, float, datetime | None]:
+        degree, strength, last = 0, 0.0, None
+        for _, _, _, _, props in self._adjacent(key, {RelType.KNOWS.value}):
+            degree += 1
+            strength += float(props.get("strength") or 0.0)
+            seen = props.get("last_interaction")
+            if seen is not None and (last is None or seen > last):
+                last = seen
+        return degree, round(strength, 6), last
+
+    def _current_employer_ids(self, key: NodeKey) -> set[str]:
+        return {
+            dst[1]
+            for _, dst, rel, props in self._graph.out_edges(key, keys=True, data=True)
+            if rel == RelType.WORKS_AT.value and dst[0] == NodeLabel.COMPANY.value and props.get("valid_to") is None
+        }
+
+    def query_people(self, *, query: PersonQuery) -> PersonPage:
+        person = NodeLabel.PERSON.value
+        wanted = set(query.ids) if query.ids is not None else None
+        name = query.name_contains.lower() if query.name_contains else None
+        suffix = "@" + query.email_domain.strip().lower() if query.email_domain else None
+        rows: list[PersonRow] = []
+        for key, props in self._graph.nodes(data=True):
+            if key[0] != person or (wanted is not None and key[1] not in wanted):
+                continue
+            if name is not None and name not in str(props.get("name") or "").lower():
+                continue
+            if suffix is not None and not any(e.endswith(suffix) for e in props.get("emails") or []):
+                continue
+            if query.company_id is not None and query.company_id not in self._current_employer_ids(key):
+                continue
+            if query.is_team is not None and bool(props.get("is_team") or False) != query.is_team:
+                continue
+            degree, strength, last = self._knows_metrics(key)
+            rows.append(PersonRow(node=self._node(key), degree=degree, strength=strength, last_interaction=last))
+        value = {
+            PersonSort.NAME: lambda r: name_key(r.node),
+            PersonSort.DEGREE: lambda r: r.degree,
+            PersonSort.STRENGTH: lambda r: r.strength,
+            PersonSort.LAST_INTERACTION: lambda r: r.last_interaction,
+        }[query.sort]
+        ordered = sort_rows(rows, value=value, descending=query.descending)
+        return PersonPage(rows=ordered[query.offset : query.offset + query.limit], total=len(rows))
+
+    def query_companies(self, *, query: CompanyQuery) -> CompanyPage:
+        company, person = NodeLabel.COMPANY.value, NodeLabel.PERSON.value
+        wanted = set(query.ids) if query.ids is not None else None
+        name = query.name_contains.lower() if query.name_contains else None
+        domain = query.domain.strip().lower() if query.domain else None
+        rows: list[CompanyRow] = []
+        for key, props in self._graph.nodes(data=True):
+            if key[0] != company or (wanted is not None and key[1] not in wanted):
+                continue
+            if name is not None and name not in str(props.get("name") or "").lower():
+                continue
+            if domain is not None and props.get("domain") != domain:
+                continue
+            staff = {
+                src
+                for src, _, rel, edge in self._graph.in_edges(key, keys=True, data=True)
+                if rel == RelType.WORKS_AT.value and src[0] == person and edge.get("valid_to") is None
+            }
+            last = None
+            for member in staff:
+                seen = self._knows_metrics(member)[2]
+                if seen is not None and (last is None or seen > last):
+                    last = seen
+            rows.append(CompanyRow(node=self._node(key), people=len(staff), last_interaction=last))
+        value = {
+            CompanySort.NAME: lambda r: name_key(r.node),
+            CompanySort.PEOPLE: lambda r: r.people,
+            CompanySort.LAST_INTERACTION: lambda r: r.last_interaction,
+        }[query.sort]
+        ordered = sort_rows(rows, value=value, descending=query.descending)
+        return CompanyPage(rows=ordered[query.offset : query.offset + query.limit], total=len(rows))
+
+    def _communication_keys(self, key: NodeKey) -> set[NodeKey]:
+        kinds = {r.value for r in PARTICIPATION_TYPES}
+        return {other for other, _, _, _, _ in self._adjacent(key, kinds) if other[0] == NodeLabel.COMMUNICATION.value}
+
+    def communications_of(
+        self, *, person_id: str, before: tuple[datetime, str] | None = None, limit: int = 20
+    ) -> CommunicationPage:
+        key = (NodeLabel.PERSON.value, person_id)
+        if key not in self._graph:
+            return CommunicationPage(nodes=[], total=0)
+        comms = self._communication_keys(key)
+        rows = sorted(((self._graph.nodes[c]["timestamp"], c[1]) for c in comms), reverse=True)
+        if before is not None:
+            rows = [row for row in rows if row < before]
+        label = NodeLabel.COMMUNICATION.value
+        return CommunicationPage(nodes=[self._node((label, i)) for _, i in rows[:limit]], total=len(comms))
+
+    def participants_of(self, *, comm_ids: Sequence[str]) -> dict[str, list[Participation]]:
+        kinds = {r.value for r in PARTICIPATION_TYPES}
+        result: dict[str, list[Participation]] = {}
+        for comm_id in comm_ids:
+            key = (NodeLabel.COMMUNICATION.value, comm_id)
+            if key not in self._graph:
+                result[comm_id] = []
+                continue
+            items = [
+                Participation(person=self._node(other), role=role_of(rel, props.get("role")))
+                for other, _, _, rel, props in self._adjacent(key, kinds)
+                if other[0] == NodeLabel.PERSON.value
+            ]
+            result[comm_id] = sort_participations(items)
+        return result
+
+    def interactions_between(self, *, person_ids: Sequence[str]) -> list[Interaction]:
+        counts: dict[NodeKey, int] = {}
+        for person_id in set(person_ids):
+            key = (NodeLabel.PERSON.value, person_id)
+            if key in self._graph:
+                for comm in self._communication_keys(key):
+                    counts[comm] = counts.get(comm, 0) + 1
+        shared = sorted((c for c, n in counts.items() if n >= 2), key=lambda c: c[1])
+        return [self._interaction(c) for c in shared]
+
+    def latest_communication(self) -> datetime | None:
+        stamps = [
+            props["timestamp"]
+            for key, props in self._graph.nodes(data=True)
+            if key[0] == NodeLabel.COMMUNICATION.value and props.get("timestamp") is not None
+        ]
+        return max(stamps) if stamps else None
+
+    def text_search(self, *, index: TextIndex, terms: Sequence[str], limit: int = 20) -> list[SearchMatch]:
+        terms = search_terms(" ".join(terms))  # the same normalisation as lucene_query
+        if not terms:
+            return []
+        labels = {label.value for label in TEXT_INDEX_LABELS[index]}
+        fields = TEXT_INDEX_FIELDS[index]
+        matches = []
+        for key, props in self._graph.nodes(data=True):
+            if key[0] not in labels:
+                continue
+            score = text_match_score(props, fields=fields, terms=terms)
+            if score > 0:
+                node = Node(label=NodeLabel(key[0]), id=key[1], props=without_embedding(props))
+                matches.append(SearchMatch(node=node, score=score))
+        return rank_matches(matches, limit=limit)
+
+    def vector_search(self, *, label: NodeLabel, vector: Sequence[float], limit: int = 20) -> list[SearchMatch]:
+        if label not in VECTOR_LABELS:
+            raise InvalidInput("label", f"{label.value} has no vector index")
+        if not usable_vector(vector, dimensions=EMBEDDING_DIMENSIONS):
+            return []
+        matches = []
+        for key, props in self._graph.nodes(data=True):
+            embedding = props.get("embedding")
+            if key[0] != label.value or not embedding or len(embedding) != len(vector):
+                continue
+            node = Node(label=label, id=key[1], props=without_embedding(props))
+            matches.append(SearchMatch(node=node, score=cosine_score(embedding, vector)))
+        return rank_matches(matches, limit=limit)
+
+    def has_embeddings(self, *, label: NodeLabel) -> bool:
+        return any(
+            key[0] == label.value and len(props.get("embedding") or []) == EMBEDDING_DIMENSIONS
+            for key, props in self._graph.nodes(data=True)
+        )
+
+    def set_node_props(self, *, label: NodeLabel, node_id: str, props: Mapping[str, PropValue]) -> bool:
+        key = (label.value, node_id)
+        if key not in self._graph:
+            return False
+        stored = self._graph.nodes[key]
+        for name, value in props.items():
+            check_property_name(name)
+            if value is None:
+                stored.pop(name, None)
+            else:
+                stored[name] = list(value) if isinstance(value, list) else value
+        self._dirty = True
+        return True
+
+    def erase_person(self, *, person_id: str, now: datetime) -> ErasureReport:
+        key = (NodeLabel.PERSON.value, person_id)
+        if key not in self._graph:
+            return ErasureReport(found=False)
+        props = self._graph.nodes[key]
+        for name in PERSON_PERSONAL_PROPS:
+            props.pop(name, None)
+        props["erased"] = True
+        props["erased_at"] = now
+        identities = [
+            src
+            for src, _, rel in self._graph.in_edges(key, keys=True)
+            if rel == RelType.IDENTIFIES.value and src[0] == NodeLabel.IDENTITY.value
+        ]
+        self._graph.remove_nodes_from(identities)
+        kinds = {r.value for r in PARTICIPATION_TYPES}
+        redacted = 0
+        for comm in self._communication_keys(key):
+            people = {other for other, _, _, _, _ in self._adjacent(comm, kinds) if other[0] == NodeLabel.PERSON.value}
+            if len(people) > 2:
+                continue
+            comm_props = self._graph.nodes[comm]
+            for name in COMMUNICATION_PRIVATE_PROPS:
+                comm_props.pop(name, None)
+            comm_props["redacted"] = True
+            redacted += 1
+        self._dirty = True
+        return ErasureReport(found=True, identities_removed=len(set(identities)), communications_redacted=redacted)
+
+    # -- scoring (see tellgraph.scoring) ---------------------------------------
+    def interactions_of_pairs(self, *, pairs: Sequence[tuple[str, str]]) -> list[Interaction]:
+        person = NodeLabel.PERSON.value
+        comms_of: dict[str, set[NodeKey]] = {}
+
+        def comms(person_id: str) -> set[NodeKey]:
+            # One lookup per person however many pairs name them (a hub appears in every pair).
+            if person_id not in comms_of:
+                key = (person, person_id)
+                comms_of[person_id] = self._communication_keys(key) if key in self._graph else set()
+            return comms_of[person_id]
+
+        found: set[NodeKey] = set()
+        for a, b in pairs:
+            small, large = sorted((comms(a), comms(b)), key=len)
+            found.update(c for c in small if c in large)
+        return [self._interaction(c) for c in sorted(found, key=lambda c: c[1])]
+
+    def get_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> list[StoredEdge]:
+        person = NodeLabel.PERSON
+        found: dict[tuple[str, str], StoredEdge] = {}
+        for a, b in pairs:
+            edge = self.get_edge(rel_type=rel_type, src_label=person, src_id=a, dst_label=person, dst_id=b)
+            if edge is not None:
+                found[(edge.src_id, edge.dst_id)] = edge
+        return [found[k] for k in sorted(found)]
+
+    def delete_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> int:
+        person, rel = NodeLabel.PERSON.value, rel_type.value
+        removed = 0
+        for a, b in pairs:
+            ends = [((person, a), (person, b))]
+            if rel_type in UNDIRECTED_TYPES:
+                ends.append(((person, b), (person, a)))
+            for src, dst in ends:
+                if self._graph.has_edge(src, dst, key=rel):
+                    self._graph.remove_edge(src, dst, key=rel)
+                    removed += 1
+        if removed:
+            self._dirty = True
+        return removed

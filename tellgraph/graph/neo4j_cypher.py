@@ -7,7 +7,9 @@ user input) and bounded integers. Every value travels as a ``$parameter``.
 
 from __future__ import annotations
 
-from functools import cache
+from datetime import datetime
+from functools import cache, lru_cache
+from typing import get_args
 
 from tellgraph.graph.store import MAX_PATH_HOPS
 from tellgraph.schema.labels import NodeLabel, RelType, check_label, check_property_name, check_rel_type
@@ -58,53 +60,91 @@ RETURN type(r) AS type, a.id AS src, b.id AS dst, properties(r) AS props
 """
 
 
+# Bulk-write rows travel as lists, not maps: the pure-Python Bolt packer spends most of its
+# time on map keys and, above all, on datetimes, so UTC datetimes travel as ISO-8601 strings
+# that the server turns back into the same DateTime with datetime() (see bench/store_bench.py).
+ENTITY_ROW_FIELDS = 1
+"""Entity rows are ``[id, *field values]``, fields in :func:`entity_columns` order."""
+
+EDGE_ROW_PROPS = 4
+"""Edge rows are ``[src, dst, rows merged into this one, provenance, *property values]``."""
+
+EdgeColumns = tuple[tuple[str, bool], ...]
+"""The properties an edge row carries, in order, each with whether it travels as a UTC ISO string."""
+
+
+def _is_datetime_field(annotation: object) -> bool:
+    # Only ``datetime`` or ``datetime | None``: the value is then always a datetime or null.
+    return annotation is datetime or set(get_args(annotation)) == {datetime, type(None)}
+
+
+@cache
+def entity_columns(label: NodeLabel) -> tuple[tuple[str, bool], ...]:
+    """The fields an entity row carries after its id, each with whether it is a datetime field."""
+    entity_type = ENTITY_TYPES[check_label(label)]
+    return tuple(
+        (check_property_name(name), _is_datetime_field(entity_type.model_fields[name].annotation))
+        for name in entity_type.field_names()
+    )
+
+
 @cache
 def upsert_entities(label: NodeLabel) -> str:
     """MERGE on id, then apply the entity's merge rules field by field."""
     label = check_label(label)
     entity_type = ENTITY_TYPES[label]
     sets = []
-    for name in entity_type.field_names():
-        check_property_name(name)
+    for index, (name, is_datetime) in enumerate(entity_columns(label), start=ENTITY_ROW_FIELDS):
+        value = f"datetime(row[{index}])" if is_datetime else f"row[{index}]"
         if name in entity_type.LIST_FIELDS:
             sets.append(
-                f"n.{name} = reduce(acc = coalesce(n.{name}, []), x IN coalesce(row.props.{name}, []) "
+                f"n.{name} = reduce(acc = coalesce(n.{name}, []), x IN coalesce({value}, []) "
                 f"| CASE WHEN x IN acc THEN acc ELSE acc + x END)"
             )
         elif name == "name" and name in entity_type.KEEP_FIRST:
             # Keep the first name, except that a name which is only an address gives way to a real one.
             sets.append(
                 "n.name = CASE WHEN n.name IS NULL OR (n.name CONTAINS '@' "
-                "AND NOT coalesce(row.props.name, '@') CONTAINS '@') "
-                "THEN coalesce(row.props.name, n.name) ELSE n.name END"
+                f"AND NOT coalesce({value}, '@') CONTAINS '@') "
+                f"THEN coalesce({value}, n.name) ELSE n.name END"
             )
         elif name in entity_type.KEEP_FIRST:
-            sets.append(f"n.{name} = coalesce(n.{name}, row.props.{name})")
+            sets.append(f"n.{name} = coalesce(n.{name}, {value})")
         else:
-            sets.append(f"n.{name} = coalesce(row.props.{name}, n.{name})")
+            sets.append(f"n.{name} = coalesce({value}, n.{name})")
     return (
         "UNWIND $rows AS row\n"
-        f"MERGE (n:{label.value} {{id: row.id}})\n"
+        f"MERGE (n:{label.value} {{id: row[0]}})\n"
         "ON CREATE SET n.created_at = $now\n"
         f"SET {', '.join(sets)}\n"
         "RETURN count(n) AS written"
     )
 
 
-@cache
-def upsert_edges(rel_type: RelType, src_label: NodeLabel, dst_label: NodeLabel) -> str:
-    """MATCH both ends by id, MERGE the edge, overwrite its props and union its provenance."""
+@lru_cache(maxsize=512)
+def upsert_edges(rel_type: RelType, src_label: NodeLabel, dst_label: NodeLabel, columns: EdgeColumns = ()) -> str:
+    """MATCH both ends by id, MERGE the edge, set the row's properties and union its provenance.
+
+    Properties are set one by one from the row's ``columns`` (a null removes one) rather
+    than with ``SET r += map``: with the names known the planner needs no Eager barrier.
+    """
     rel_type, src_label, dst_label = check_rel_type(rel_type), check_label(src_label), check_label(dst_label)
+    sets = [
+        f"r.{check_property_name(name)} = " + (f"datetime(row[{index}])" if is_datetime else f"row[{index}]")
+        for index, (name, is_datetime) in enumerate(columns, start=EDGE_ROW_PROPS)
+    ]
+    sets.append(
+        "r.provenance = reduce(acc = coalesce(r.provenance, []), x IN row[3] "
+        "| CASE WHEN x IN acc THEN acc ELSE acc + x END)"
+    )
     return (
         "UNWIND $rows AS row\n"
-        f"MATCH (a:{src_label.value} {{id: row.src}})\n"
-        f"MATCH (b:{dst_label.value} {{id: row.dst}})\n"
+        f"MATCH (a:{src_label.value} {{id: row[0]}})\n"
+        f"MATCH (b:{dst_label.value} {{id: row[1]}})\n"
         f"MERGE (a)-[r:{rel_type.value}]->(b)\n"
         "ON CREATE SET r.created_at = $now\n"
-        "SET r += row.props\n"
-        "SET r.provenance = reduce(acc = coalesce(r.provenance, []), x IN row.provenance "
-        "| CASE WHEN x IN acc THEN acc ELSE acc + x END)\n"
-        "RETURN count(r) AS written"
+        f"SET {', '.join(sets)}\n"
+        "RETURN sum(row[2]) AS written"
     )
 
 
@@ -200,24 +240,57 @@ def degree(label: NodeLabel, rel_types: tuple[RelType, ...]) -> str:
     return f"MATCH (n:{label.value} {{id: $id}}) RETURN COUNT {{ (n)-[:{types}]-() }} AS degree"
 
 
+def _path_branch(rel: str, length: int, meet: int, guard: str | None) -> str:
+    """Paths of exactly ``length`` hops from bound ``s`` to bound ``t``, hash-joined at node ``meet``."""
+    names = ["s", *(f"n{i}" for i in range(1, length)), "t"]
+    rels = [f"r{i}" for i in range(1, length + 1)]
+    pattern = "(s)" + "".join(f"-[{r}:{rel}]-({n})" for r, n in zip(rels, names[1:], strict=True))
+    inner = names[1:-1]
+    conditions = [f"coalesce({r}.strength, 0.0) >= $min_strength" for r in rels]
+    conditions += [f"NOT {n}.id IN $sources AND NOT {n}.id IN $targets" for n in inner]
+    conditions += [f"{a} <> {b}" for i, a in enumerate(inner) for b in inner[i + 1 :]]
+    hint = f" USING JOIN ON {names[meet]}" if length >= 2 else ""
+    prelude = f"  WITH s, t WHERE {guard}\n" if guard else ""
+    return (
+        f"{prelude}  MATCH {pattern}{hint}\n"
+        f"  WHERE {' AND '.join(conditions)}\n"
+        f"  RETURN [{', '.join(names)}] AS nodes, [{', '.join(rels)}] AS rels"
+    )
+
+
 @cache
 def k_best_paths(rel_type: RelType, max_hops: int) -> str:
-    """Bounded enumeration of simple paths between bound ends, best product of strengths first."""
-    rel_type = check_rel_type(rel_type)
+    """Simple paths between bound ends, one fixed-length branch per length, best product of strengths first.
+
+    Each branch walks half the path from each end and hash-joins the halves at the
+    middle node, so a 3-hop search costs about deg^2 + deg instead of the deg^3 of
+    a variable-length expansion from one end (which blew up at well-connected
+    targets). For odd lengths the end with fewer ties (``COUNT {}`` reads the degree
+    store) walks the longer half. The embedded store splits paths the same way
+    (:mod:`tellgraph.graph.paths`).
+    """
+    rel = check_rel_type(rel_type).value
     if not 1 <= max_hops <= MAX_PATH_HOPS:
         raise ValueError(f"max_hops out of range: {max_hops}")
+    fewer_at_s = f"COUNT {{ (s)-[:{rel}]-() }} <= COUNT {{ (t)-[:{rel}]-() }}"
+    branches = []
+    for length in range(1, max_hops + 1):
+        if length % 2 and length > 1:
+            branches.append(_path_branch(rel, length, (length + 1) // 2, fewer_at_s))
+            branches.append(_path_branch(rel, length, length // 2, f"NOT ({fewer_at_s})"))
+        else:
+            branches.append(_path_branch(rel, length, length // 2, None))
+    union = "\n  UNION ALL\n".join(branches)
     return f"""
 MATCH (t:Person) WHERE t.id IN $targets
 MATCH (s:Person) WHERE s.id IN $sources AND NOT s.id IN $targets
-MATCH p = (s)-[:{rel_type.value}*1..{max_hops}]-(t)
-WHERE all(r IN relationships(p) WHERE coalesce(r.strength, 0.0) >= $min_strength)
-  AND all(x IN nodes(p)[1..-1] WHERE NOT x.id IN $sources AND NOT x.id IN $targets)
-  AND all(i IN range(0, size(nodes(p)) - 2) WHERE NOT nodes(p)[i] IN nodes(p)[i + 1..])
-WITH p, [x IN nodes(p) | x.id] AS ids,
-     reduce(acc = 1.0, r IN relationships(p) | acc * coalesce(r.strength, 0.0)) AS score
-ORDER BY round(score, 12) DESC, length(p) ASC, ids ASC
+CALL (s, t) {{
+{union}
+}}
+WITH rels, [x IN nodes | x.id] AS ids, reduce(acc = 1.0, r IN rels | acc * coalesce(r.strength, 0.0)) AS score
+ORDER BY round(score, 12) DESC, size(rels) ASC, ids ASC
 LIMIT $k
-RETURN ids, [r IN relationships(p) | properties(r)] AS rels, score
+RETURN ids, [r IN rels | properties(r)] AS rels, score
 """
 
 
@@ -232,3 +305,320 @@ def counts_query() -> str:
         f"MATCH ()-[r:{rel.value}]->() RETURN 'e' AS kind, '{rel.value}' AS name, count(r) AS c" for rel in RelType
     ]
     return "\nUNION ALL\n".join(parts)
+
+
+# -- goals and agents -------------------------------------------------------------
+FIND_INTERACTIONS = """
+CALL () {
+  UNWIND $person_ids AS pid
+  MATCH (:Person {id: pid})-[:SENT|PARTICIPATED]->(c:Communication)
+  RETURN c
+  UNION
+  UNWIND $person_ids AS pid
+  MATCH (c:Communication)-[:TO|CC|BCC]->(:Person {id: pid})
+  RETURN c
+  UNION
+  UNWIND $comm_ids AS cid
+  MATCH (c:Communication {id: cid})
+  RETURN c
+}
+WITH c WHERE $since IS NULL OR c.timestamp >= $since
+WITH c ORDER BY c.timestamp DESC, c.id ASC LIMIT $limit
+RETURN c.id AS id, c.timestamp AS timestamp, c.channel AS channel, c.thread_key AS thread_key,
+       c.sentiment AS sentiment,
+       [(s:Person)-[:SENT]->(c) | s.id] AS senders,
+       [(c)-[r:TO|CC|BCC]->(p:Person) | [p.id, type(r)]] AS recipients,
+       [(q:Person)-[:PARTICIPATED]->(c) | q.id] AS participants
+"""
+
+PEOPLE_AT_DOMAIN = """
+MATCH (i:Identity) WHERE i.kind = 'email' AND i.value ENDS WITH $suffix
+MATCH (i)-[:IDENTIFIES]->(p:Person)
+WITH DISTINCT p ORDER BY p.id LIMIT $limit
+RETURN p.id AS id, properties(p) AS props
+"""
+
+
+# -- API queries (see tellgraph.graph.queries) ------------------------------------
+_TOOK_PART = "SENT|TO|CC|BCC|PARTICIPATED"
+"""Participation edge types (kept in step with ``queries.PARTICIPATION_TYPES``)."""
+
+
+@cache
+def find_by_ids(labels: tuple[NodeLabel, ...]) -> str:
+    """Nodes by id over several labels, each branch served by that label's unique-id index."""
+    branches = "\n  UNION\n".join(
+        f"  MATCH (n:{check_label(label).value} {{id: id}}) RETURN {i} AS rank, '{label.value}' AS label, n"
+        for i, label in enumerate(labels)
+    )
+    return (
+        "UNWIND $ids AS id\n"
+        f"CALL (id) {{\n{branches}\n}}\n"
+        "WITH id, rank, label, n ORDER BY rank\n"
+        "WITH id, head(collect({label: label, props: properties(n)})) AS first\n"
+        "RETURN id, first.label AS label, first.props AS props"
+    )
+
+
+@cache
+def lookup_nodes(label: NodeLabel, prop: str) -> str:
+    """Nodes whose property is one of some values."""
+    label, prop = check_label(label), check_property_name(prop)
+    return (
+        f"MATCH (n:{label.value}) WHERE n.{prop} IN $values "
+        "RETURN n.id AS id, properties(n) AS props ORDER BY n.id LIMIT $limit"
+    )
+
+
+@cache
+def neighbours_many(label: NodeLabel, rel_types: tuple[RelType, ...]) -> str:
+    """The strongest ``$limit`` neighbours of each of many nodes (same order as :func:`neighbours`)."""
+    label = check_label(label)
+    types = "|".join(check_rel_type(r).value for r in rel_types)
+    return (
+        "UNWIND $ids AS key\n"
+        f"MATCH (n:{label.value} {{id: key}})\n"
+        "CALL (n) {\n"
+        f"  MATCH (n)-[r:{types}]-(m)\n"
+        "  WITH m, r, coalesce(r.strength, 0.0) AS strength\n"
+        "  WHERE $min_strength IS NULL OR strength >= $min_strength\n"
+        "  WITH m, r ORDER BY strength DESC, m.id ASC, type(r) ASC LIMIT $limit\n"
+        "  RETURN m, r\n"
+        "}\n"
+        "RETURN key, [l IN labels(m) WHERE l IN $labels][0] AS label, m.id AS id, properties(m) AS node_props,\n"
+        "       type(r) AS type, startNode(r).id AS src, endNode(r).id AS dst, properties(r) AS props"
+    )
+
+
+@cache
+def degrees(label: NodeLabel, rel_types: tuple[RelType, ...]) -> str:
+    """Edge counts of some types at many nodes (from the degree store)."""
+    label = check_label(label)
+    types = "|".join(check_rel_type(r).value for r in rel_types)
+    return f"UNWIND $ids AS key MATCH (n:{label.value} {{id: key}}) RETURN key, COUNT {{ (n)-[:{types}]-() }} AS degree"
+
+
+@cache
+def edges_among(label: NodeLabel, rel_type: RelType) -> str:
+    """Edges of a type with both ends among some nodes."""
+    label, rel_type = check_label(label), check_rel_type(rel_type)
+    return (
+        f"UNWIND $ids AS key MATCH (a:{label.value} {{id: key}})-[r:{rel_type.value}]->(b:{label.value}) "
+        "WHERE b.id IN $ids RETURN a.id AS src, b.id AS dst, properties(r) AS props ORDER BY src, dst"
+    )
+
+
+_KNOWS_DEGREE = "COUNT { (p)-[:KNOWS]-() }"
+_KNOWS_STRENGTH = "round(reduce(s = 0.0, x IN [(p)-[k:KNOWS]-() | coalesce(k.strength, 0.0)] | s + x), 6)"
+_KNOWS_LAST = (
+    "COLLECT { MATCH (p)-[k:KNOWS]-() WHERE k.last_interaction IS NOT NULL "
+    "RETURN k.last_interaction AS t ORDER BY t DESC LIMIT 1 }[0]"
+)
+_PEOPLE_SORT_KEYS = {
+    "name": "toLower(coalesce(p.name, ''))",
+    "degree": _KNOWS_DEGREE,
+    "strength": _KNOWS_STRENGTH,
+    "last_interaction": _KNOWS_LAST,
+}
+
+
+@cache
+def query_people(sort: str, descending: bool, filters: frozenset[str]) -> str:
+    """Filtered people ordered by a key (nulls last) then id, with the total and one window's metrics.
+
+    Only the filters in use appear in the query, so an id list or a company starts from an
+    index seek instead of a scan of every person.
+    """
+    key = _PEOPLE_SORT_KEYS[sort]
+    direction = "DESC" if descending else "ASC"
+    if "ids" in filters:
+        start = "UNWIND $ids AS key MATCH (p:Person {id: key})\nWITH DISTINCT p"
+    elif "company" in filters:
+        start = "MATCH (:Company {id: $company})<-[w:WORKS_AT]-(p:Person) WHERE w.valid_to IS NULL\nWITH DISTINCT p"
+    else:
+        start = "MATCH (p:Person)\nWITH p"
+    conditions = {
+        "name": "toLower(coalesce(p.name, '')) CONTAINS $name",
+        "suffix": "any(e IN coalesce(p.emails, []) WHERE e ENDS WITH $suffix)",
+        "company": "EXISTS { MATCH (p)-[w:WORKS_AT]->(:Company {id: $company}) WHERE w.valid_to IS NULL }",
+        "is_team": "coalesce(p.is_team, false) = $is_team",
+    }
+    where = [text for name, text in conditions.items() if name in filters]
+    return f"""
+{start}
+{"WHERE " + " AND ".join(where) if where else ""}
+WITH p, {key} AS k
+ORDER BY (k IS NULL) ASC, k {direction}, p.id ASC
+WITH collect(p) AS matched
+RETURN size(matched) AS total,
+       [p IN matched[$offset..$offset + $limit] | {{
+          id: p.id, props: properties(p), degree: {_KNOWS_DEGREE}, strength: {_KNOWS_STRENGTH}, last: {_KNOWS_LAST}
+       }}] AS rows
+"""
+
+
+_STAFF = "(s:Person)-[w:WORKS_AT]->(c) WHERE w.valid_to IS NULL"
+_COMPANY_PEOPLE = f"COUNT {{ MATCH {_STAFF} }}"
+_COMPANY_LAST = (
+    f"COLLECT {{ MATCH {_STAFF} MATCH (s)-[k:KNOWS]-() WHERE k.last_interaction IS NOT NULL "
+    "RETURN k.last_interaction AS t ORDER BY t DESC LIMIT 1 }[0]"
+)
+_COMPANY_SORT_KEYS = {
+    "name": "toLower(coalesce(c.name, ''))",
+    "people": _COMPANY_PEOPLE,
+    "last_interaction": _COMPANY_LAST,
+}
+
+
+@cache
+def query_companies(sort: str, descending: bool, filters: frozenset[str]) -> str:
+    """Filtered companies ordered by a key (nulls last) then id, with the total and one window's metrics."""
+    key = _COMPANY_SORT_KEYS[sort]
+    direction = "DESC" if descending else "ASC"
+    if "ids" in filters:
+        start = "UNWIND $ids AS key MATCH (c:Company {id: key})\nWITH DISTINCT c"
+    elif "domain" in filters:
+        start = "MATCH (c:Company {domain: $domain})\nWITH c"
+    else:
+        start = "MATCH (c:Company)\nWITH c"
+    where = "WHERE toLower(coalesce(c.name, '')) CONTAINS $name" if "name" in filters else ""
+    return f"""
+{start}
+{where}
+WITH c, {key} AS k
+ORDER BY (k IS NULL) ASC, k {direction}, c.id ASC
+WITH collect(c) AS matched
+RETURN size(matched) AS total,
+       [c IN matched[$offset..$offset + $limit] | {{
+          id: c.id, props: properties(c), people: {_COMPANY_PEOPLE}, last: {_COMPANY_LAST}
+       }}] AS rows
+"""
+
+
+COMMUNICATIONS_OF = f"""
+MATCH (p:Person {{id: $id}})
+CALL (p) {{ MATCH (p)-[:{_TOOK_PART}]-(c:Communication) RETURN count(DISTINCT c) AS total }}
+RETURN total, COLLECT {{
+  MATCH (p)-[:{_TOOK_PART}]-(c:Communication)
+  WITH DISTINCT c
+  WHERE $before_ts IS NULL OR c.timestamp < $before_ts OR (c.timestamp = $before_ts AND c.id < $before_id)
+  WITH c ORDER BY c.timestamp DESC, c.id DESC LIMIT $limit
+  RETURN {{id: c.id, props: properties(c)}}
+}} AS page
+"""
+
+PARTICIPANTS_OF = f"""
+UNWIND $ids AS key
+MATCH (c:Communication {{id: key}})-[r:{_TOOK_PART}]-(p:Person)
+RETURN key, p.id AS id, properties(p) AS props, type(r) AS type, r.role AS role
+"""
+
+INTERACTIONS_BETWEEN = f"""
+UNWIND $ids AS pid
+MATCH (:Person {{id: pid}})-[:{_TOOK_PART}]-(c:Communication)
+WITH c, count(DISTINCT pid) AS shared WHERE shared >= 2
+RETURN c.id AS id, c.timestamp AS timestamp, c.channel AS channel, c.thread_key AS thread_key,
+       c.sentiment AS sentiment,
+       [(s:Person)-[:SENT]->(c) | s.id] AS senders,
+       [(c)-[r:TO|CC|BCC]->(q:Person) | [q.id, type(r)]] AS recipients,
+       [(q:Person)-[:PARTICIPATED]->(c) | q.id] AS participants
+ORDER BY id
+"""
+
+LATEST_COMMUNICATION = """
+MATCH (c:Communication) WHERE c.timestamp IS NOT NULL
+RETURN c.timestamp AS ts ORDER BY c.timestamp DESC LIMIT 1
+"""
+
+TEXT_SEARCH = """
+CALL db.index.fulltext.queryNodes($index, $query, {limit: $limit}) YIELD node, score
+RETURN [l IN labels(node) WHERE l IN $labels][0] AS label, node.id AS id, node {.*, embedding: null} AS props, score
+"""
+
+VECTOR_SEARCH = """
+CALL db.index.vector.queryNodes($index, $limit, $vector) YIELD node, score
+RETURN node.id AS id, node {.*, embedding: null} AS props, score
+"""
+
+HAS_EMBEDDINGS = """
+CALL db.index.vector.queryNodes($index, 1, $probe) YIELD node
+RETURN count(node) AS found
+"""
+
+
+@cache
+def set_node_props(label: NodeLabel) -> str:
+    """Overwrite some properties of one node (null values remove them)."""
+    label = check_label(label)
+    return f"MATCH (n:{label.value} {{id: $id}}) SET n += $props RETURN count(n) AS found"
+
+
+@cache
+def erase_person(person_props: tuple[str, ...], comm_props: tuple[str, ...]) -> tuple[str, str, str]:
+    """Three statements, run in one transaction: strip the person, delete their identities, redact 1:1 mail."""
+    person_removals = ", ".join(f"p.{check_property_name(name)}" for name in person_props)
+    comm_removals = ", ".join(f"c.{check_property_name(name)}" for name in comm_props)
+    strip = (
+        f"MATCH (p:Person {{id: $id}}) REMOVE {person_removals} "
+        "SET p.erased = true, p.erased_at = $now RETURN count(p) AS written"
+    )
+    identities = (
+        "MATCH (i:Identity)-[:IDENTIFIES]->(:Person {id: $id}) WITH DISTINCT i DETACH DELETE i "
+        "RETURN count(*) AS written"
+    )
+    redact = (
+        f"MATCH (:Person {{id: $id}})-[:{_TOOK_PART}]-(c:Communication) WITH DISTINCT c "
+        f"WHERE COUNT {{ MATCH (c)-[:{_TOOK_PART}]-(q:Person) RETURN DISTINCT q }} <= 2 "
+        f"REMOVE {comm_removals} SET c.redacted = true RETURN count(c) AS written"
+    )
+    return strip, identities, redact
+
+
+# -- scoring (see tellgraph.scoring) ------------------------------------------------
+
+# Each pair is expanded from its less connected person (COUNT {(x)--()} reads the
+# degree store, no expansion), and the other end is only checked with EXISTS, so a
+# hub in every pair (the mailbox owner) costs no more than the other person's history.
+INTERACTIONS_OF_PAIRS = f"""
+UNWIND $pairs AS pair
+MATCH (x:Person {{id: pair[0]}}), (y:Person {{id: pair[1]}})
+WITH x, y, COUNT {{ (x)--() }} <= COUNT {{ (y)--() }} AS x_first
+WITH CASE WHEN x_first THEN x ELSE y END AS a, CASE WHEN x_first THEN y ELSE x END AS b
+CALL (a, b) {{
+  MATCH (a)-[:{_TOOK_PART}]-(c:Communication)
+  WHERE EXISTS {{ (c)-[:{_TOOK_PART}]-(b) }}
+  RETURN DISTINCT c
+}}
+WITH DISTINCT c
+RETURN c.id AS id, c.timestamp AS timestamp, c.channel AS channel, c.thread_key AS thread_key,
+       c.sentiment AS sentiment,
+       [(s:Person)-[:SENT]->(c) | s.id] AS senders,
+       [(c)-[r:TO|CC|BCC]->(q:Person) | [q.id, type(r)]] AS recipients,
+       [(q:Person)-[:PARTICIPATED]->(c) | q.id] AS participants
+ORDER BY id
+"""
+
+
+@cache
+def get_edges(rel_type: RelType, undirected: bool) -> str:
+    """Edges of a type between many pairs of people; undirected types match either way round."""
+    rel_type = check_rel_type(rel_type)
+    arrow = "-" if undirected else "->"
+    return (
+        "UNWIND $pairs AS pair\n"
+        f"MATCH (a:Person {{id: pair[0]}})-[r:{rel_type.value}]{arrow}(b:Person {{id: pair[1]}})\n"
+        "WITH DISTINCT r\n"
+        "RETURN startNode(r).id AS src, endNode(r).id AS dst, properties(r) AS props ORDER BY src, dst"
+    )
+
+
+@cache
+def delete_edges(rel_type: RelType, undirected: bool) -> str:
+    """Delete edges of a type between many pairs of people."""
+    rel_type = check_rel_type(rel_type)
+    arrow = "-" if undirected else "->"
+    return (
+        "UNWIND $pairs AS pair\n"
+        f"MATCH (a:Person {{id: pair[0]}})-[r:{rel_type.value}]{arrow}(b:Person {{id: pair[1]}})\n"
+        "WITH DISTINCT r DELETE r RETURN count(*) AS removed"
+    )

@@ -17,9 +17,33 @@ import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from tellgraph.errors import StoreError, StoreUnavailable
+from tellgraph.errors import InvalidInput, StoreError, StoreUnavailable
 from tellgraph.graph import neo4j_cypher as cypher
 from tellgraph.graph.canonical import graph_checksum
+from tellgraph.graph.queries import (
+    COMMUNICATION_PRIVATE_PROPS,
+    NODE_LOOKUP_LABELS,
+    PERSON_PERSONAL_PROPS,
+    TEXT_INDEX_LABELS,
+    VECTOR_LABELS,
+    CommunicationPage,
+    CompanyPage,
+    CompanyQuery,
+    CompanyRow,
+    ErasureReport,
+    Participation,
+    PersonPage,
+    PersonQuery,
+    PersonRow,
+    SearchMatch,
+    TextIndex,
+    lucene_query,
+    rank_matches,
+    role_of,
+    sort_participations,
+    usable_vector,
+    without_embedding,
+)
 from tellgraph.graph.store import (
     GraphPath,
     Interaction,
@@ -29,9 +53,9 @@ from tellgraph.graph.store import (
     StoreCounts,
     check_path_args,
 )
-from tellgraph.schema.labels import UNDIRECTED_TYPES, NodeLabel, RelType
-from tellgraph.schema.migrations import LATEST_VERSION, MIGRATIONS
-from tellgraph.schema.model import Edge, Entity, Node, StoredEdge, utcnow
+from tellgraph.schema.labels import UNDIRECTED_TYPES, NodeLabel, RelType, check_property_name
+from tellgraph.schema.migrations import EMBEDDING_DIMENSIONS, LATEST_VERSION, MIGRATIONS
+from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge, as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +81,18 @@ def _props(raw: Mapping[str, Any]) -> dict[str, Any]:
 def _node_props(raw: Mapping[str, Any]) -> dict[str, Any]:
     # The id is the node's key, returned beside its properties as in MemoryStore.
     return {key: _native(value) for key, value in raw.items() if key != "id"}
+
+
+def _is_utc(value: object) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is UTC
+
+
+def _iso(value: Any) -> Any:
+    """A datetime as UTC ISO-8601 text, which ``datetime()`` in Cypher turns back into the same value.
+
+    The pure-Python driver spends ~100 us converting one datetime; the text costs ~2 us.
+    """
+    return as_utc(value).isoformat() if isinstance(value, datetime) else value
 
 
 def _q(text: str) -> LiteralString:
@@ -186,9 +222,12 @@ class Neo4jStore:
         self.queries_run += len(statements)
 
         def work(tx: neo4j.ManagedTransaction) -> list[int]:
+            # Send every statement before reading any answer: the server runs one while this
+            # process packs the next. The transaction stays all or nothing.
+            results = [tx.run(_q(query), params) for query, params in statements]
             counts = []
-            for query, params in statements:
-                record = tx.run(_q(query), params).single()
+            for result in results:
+                record = result.single()
                 counts.append(int(record["written"]) if record else 0)
             return counts
 
@@ -206,9 +245,13 @@ class Neo4jStore:
 
     @staticmethod
     def _entity_statements(entities: Sequence[Entity], now: datetime) -> list[tuple[str, dict[str, Any]]]:
-        by_label: dict[NodeLabel, list[dict[str, Any]]] = defaultdict(list)
+        by_label: dict[NodeLabel, list[list[Any]]] = defaultdict(list)
         for entity in entities:
-            by_label[entity.LABEL].append({"id": entity.id, "props": entity.to_props()})
+            props = entity.to_props()
+            columns = cypher.entity_columns(entity.LABEL)
+            by_label[entity.LABEL].append(
+                [entity.id, *(_iso(props[name]) if is_datetime else props[name] for name, is_datetime in columns)]
+            )
         statements = []
         for label, rows in by_label.items():
             query = cypher.upsert_entities(label)
@@ -218,14 +261,29 @@ class Neo4jStore:
 
     @staticmethod
     def _edge_statements(edges: Sequence[Edge], now: datetime) -> list[tuple[str, dict[str, Any]]]:
-        groups: dict[tuple[RelType, NodeLabel, NodeLabel], list[dict[str, Any]]] = defaultdict(list)
+        # Repeats of one edge are merged first, as writing them in turn would merge them
+        # (later properties win, provenance is unioned in order). Rows then touch distinct
+        # edges, so they can be grouped by the properties they carry and sorted by their
+        # ends (neighbouring rows then touch the same nodes and index pages).
+        merged: dict[tuple[RelType, NodeLabel, str, NodeLabel, str], tuple[dict[str, PropValue], list[str], int]] = {}
         for edge in edges:
-            groups[(edge.type, edge.src_label, edge.dst_label)].append(
-                {"src": edge.src_id, "dst": edge.dst_id, "props": edge.props, "provenance": edge.provenance}
-            )
+            key = (edge.type, edge.src_label, edge.src_id, edge.dst_label, edge.dst_id)
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = (dict(edge.props), list(edge.provenance), 1)
+            else:
+                seen[0].update(edge.props)
+                merged[key] = (seen[0], seen[1] + edge.provenance, seen[2] + 1)
+        groups: dict[tuple[RelType, NodeLabel, NodeLabel, cypher.EdgeColumns], list[list[Any]]] = defaultdict(list)
+        for (rel, src_label, src_id, dst_label, dst_id), (props, provenance, repeats) in merged.items():
+            names = sorted(props)
+            columns = tuple((name, _is_utc(props[name])) for name in names)
+            values = [_iso(props[name]) if is_utc else props[name] for name, is_utc in columns]
+            groups[(rel, src_label, dst_label, columns)].append([src_id, dst_id, repeats, provenance, *values])
         statements = []
-        for (rel, src_label, dst_label), rows in groups.items():
-            query = cypher.upsert_edges(rel, src_label, dst_label)
+        for (rel, src_label, dst_label, columns), rows in groups.items():
+            rows.sort(key=lambda row: (row[0], row[1]))
+            query = cypher.upsert_edges(rel, src_label, dst_label, columns)
             for start in range(0, len(rows), WRITE_BATCH):
                 statements.append((query, {"rows": rows[start : start + WRITE_BATCH], "now": now}))
         return statements
@@ -369,6 +427,279 @@ class Neo4jStore:
         ]
         edges = [(r["type"], r["src"], r["dst"], _props(r["props"])) for r in self._stream(cypher.ALL_EDGES)]
         return graph_checksum(nodes, edges)
+
+    # -- goals and agents -----------------------------------------------------
+    def find_interactions(
+        self,
+        *,
+        person_ids: Sequence[str] = (),
+        comm_ids: Sequence[str] = (),
+        since: datetime | None = None,
+        limit: int = 10_000,
+    ) -> list[Interaction]:
+        if not person_ids and not comm_ids:
+            return []
+        params = {"person_ids": list(person_ids), "comm_ids": list(comm_ids), "since": since, "limit": limit}
+        return [
+            Interaction(
+                id=r["id"],
+                timestamp=_native(r["timestamp"]),
+                channel=r["channel"] or "",
+                thread_key=r["thread_key"],
+                sentiment=r["sentiment"],
+                senders=sorted(r["senders"]),
+                recipients=sorted((p, t) for p, t in r["recipients"]),
+                participants=sorted(r["participants"]),
+            )
+            for r in self._run(cypher.FIND_INTERACTIONS, params)
+        ]
+
+    def people_at_domain(self, *, domain: str, limit: int = 200) -> list[Node]:
+        suffix = "@" + domain.strip().lower()
+        records = self._run(cypher.PEOPLE_AT_DOMAIN, {"suffix": suffix, "limit": limit})
+        return [Node(label=NodeLabel.PERSON, id=r["id"], props=_node_props(r["props"])) for r in records]
+
+    # -- API queries (see tellgraph.graph.queries) ------------------------------
+    def find_by_ids(self, *, ids: Sequence[str], labels: Sequence[NodeLabel] = NODE_LOOKUP_LABELS) -> list[Node]:
+        if not ids or not labels:
+            return []
+        records = self._run(cypher.find_by_ids(tuple(labels)), {"ids": list(dict.fromkeys(ids))})
+        found = {r["id"]: Node(label=NodeLabel(r["label"]), id=r["id"], props=_node_props(r["props"])) for r in records}
+        return [found[i] for i in ids if i in found]
+
+    def lookup_nodes(self, *, label: NodeLabel, prop: str, values: Sequence[str], limit: int = 1000) -> list[Node]:
+        if not values:
+            return []
+        records = self._run(cypher.lookup_nodes(label, prop), {"values": list(values), "limit": limit})
+        return [Node(label=label, id=r["id"], props=_node_props(r["props"])) for r in records]
+
+    def neighbours_many(
+        self,
+        *,
+        label: NodeLabel,
+        node_ids: Sequence[str],
+        rel_types: Sequence[RelType],
+        limit: int = 100,
+        min_strength: float | None = None,
+    ) -> dict[str, list[Neighbour]]:
+        result: dict[str, list[Neighbour]] = {i: [] for i in node_ids}
+        if not node_ids:
+            return result
+        params = {
+            "ids": list(result),
+            "min_strength": min_strength,
+            "limit": limit,
+            "labels": cypher.ALL_LABELS,
+        }
+        for r in self._run(cypher.neighbours_many(label, tuple(rel_types)), params):
+            result[r["key"]].append(
+                Neighbour(
+                    node=Node(label=NodeLabel(r["label"]), id=r["id"], props=_node_props(r["node_props"])),
+                    edge=StoredEdge(
+                        type=RelType(r["type"]), src_id=r["src"], dst_id=r["dst"], props=_props(r["props"])
+                    ),
+                )
+            )
+        return result
+
+    def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:
+        result = dict.fromkeys(node_ids, 0)
+        if node_ids:
+            for r in self._run(cypher.degrees(label, tuple(rel_types)), {"ids": list(result)}):
+                result[r["key"]] = int(r["degree"])
+        return result
+
+    def edges_among(self, *, label: NodeLabel, rel_type: RelType, ids: Sequence[str]) -> list[StoredEdge]:
+        if not ids:
+            return []
+        records = self._run(cypher.edges_among(label, rel_type), {"ids": list(dict.fromkeys(ids))})
+        return [StoredEdge(type=rel_type, src_id=r["src"], dst_id=r["dst"], props=_props(r["props"])) for r in records]
+
+    def query_people(self, *, query: PersonQuery) -> PersonPage:
+        params = {
+            "ids": query.ids,
+            "name": query.name_contains.lower() if query.name_contains else None,
+            "suffix": "@" + query.email_domain.strip().lower() if query.email_domain else None,
+            "company": query.company_id,
+            "is_team": query.is_team,
+            "offset": query.offset,
+            "limit": query.limit,
+        }
+        filters = frozenset(name for name, value in params.items() if value is not None) - {"offset", "limit"}
+        [record] = self._run(cypher.query_people(query.sort.value, query.descending, filters), params)
+        rows = [
+            PersonRow(
+                node=Node(label=NodeLabel.PERSON, id=row["id"], props=_node_props(row["props"])),
+                degree=int(row["degree"]),
+                strength=float(row["strength"]),
+                last_interaction=_native(row["last"]),
+            )
+            for row in record["rows"]
+        ]
+        return PersonPage(rows=rows, total=int(record["total"]))
+
+    def query_companies(self, *, query: CompanyQuery) -> CompanyPage:
+        params = {
+            "ids": query.ids,
+            "name": query.name_contains.lower() if query.name_contains else None,
+            "domain": query.domain.strip().lower() if query.domain else None,
+            "offset": query.offset,
+            "limit": query.limit,
+        }
+        filters = frozenset(name for name, value in params.items() if value is not None) - {"offset", "limit"}
+        [record] = self._run(cypher.query_companies(query.sort.value, query.descending, filters), params)
+        rows = [
+            CompanyRow(
+                node=Node(label=NodeLabel.COMPANY, id=row["id"], props=_node_props(row["props"])),
+                people=int(row["people"]),
+                last_interaction=_native(row["last"]),
+            )
+            for row in record["rows"]
+        ]
+        return CompanyPage(rows=rows, total=int(record["total"]))
+
+    def communications_of(
+        self, *, person_id: str, before: tuple[datetime, str] | None = None, limit: int = 20
+    ) -> CommunicationPage:
+        params = {
+            "id": person_id,
+            "before_ts": before[0] if before else None,
+            "before_id": before[1] if before else None,
+            "limit": limit,
+        }
+        records = self._run(cypher.COMMUNICATIONS_OF, params)
+        if not records:
+            return CommunicationPage(nodes=[], total=0)
+        nodes = [
+            Node(label=NodeLabel.COMMUNICATION, id=row["id"], props=_node_props(row["props"]))
+            for row in records[0]["page"]
+        ]
+        return CommunicationPage(nodes=nodes, total=int(records[0]["total"]))
+
+    def participants_of(self, *, comm_ids: Sequence[str]) -> dict[str, list[Participation]]:
+        found: dict[str, list[Participation]] = {i: [] for i in comm_ids}
+        if not comm_ids:
+            return found
+        for r in self._run(cypher.PARTICIPANTS_OF, {"ids": list(found)}):
+            person = Node(label=NodeLabel.PERSON, id=r["id"], props=_node_props(r["props"]))
+            found[r["key"]].append(Participation(person=person, role=role_of(r["type"], r["role"])))
+        return {key: sort_participations(items) for key, items in found.items()}
+
+    def interactions_between(self, *, person_ids: Sequence[str]) -> list[Interaction]:
+        ids = sorted(set(person_ids))
+        if len(ids) < 2:
+            return []
+        return [
+            Interaction(
+                id=r["id"],
+                timestamp=_native(r["timestamp"]),
+                channel=r["channel"] or "",
+                thread_key=r["thread_key"],
+                sentiment=r["sentiment"],
+                senders=sorted(r["senders"]),
+                recipients=sorted((p, t) for p, t in r["recipients"]),
+                participants=sorted(r["participants"]),
+            )
+            for r in self._run(cypher.INTERACTIONS_BETWEEN, {"ids": ids})
+        ]
+
+    def latest_communication(self) -> datetime | None:
+        records = self._run(cypher.LATEST_COMMUNICATION)
+        return _native(records[0]["ts"]) if records else None
+
+    def text_search(self, *, index: TextIndex, terms: Sequence[str], limit: int = 20) -> list[SearchMatch]:
+        query = lucene_query(terms)
+        if not query:
+            return []
+        # Ask the index for more than needed so that ties at the cut are broken by id, as in MemoryStore.
+        params = {"index": index.value, "query": query, "limit": limit * 2 + 10, "labels": cypher.ALL_LABELS}
+        matches = [
+            SearchMatch(
+                node=Node(label=NodeLabel(r["label"]), id=r["id"], props=without_embedding(_node_props(r["props"]))),
+                score=float(r["score"]),
+            )
+            for r in self._run(cypher.TEXT_SEARCH, params)
+            if r["label"] in {label.value for label in TEXT_INDEX_LABELS[index]}
+        ]
+        return rank_matches(matches, limit=limit)
+
+    def vector_search(self, *, label: NodeLabel, vector: Sequence[float], limit: int = 20) -> list[SearchMatch]:
+        if label not in VECTOR_LABELS:
+            raise InvalidInput("label", f"{label.value} has no vector index")
+        if not usable_vector(vector, dimensions=EMBEDDING_DIMENSIONS):
+            return []
+        params = {"index": f"{label.value.lower()}_embedding", "limit": limit * 2 + 10, "vector": list(vector)}
+        matches = [
+            SearchMatch(
+                node=Node(label=label, id=r["id"], props=without_embedding(_node_props(r["props"]))),
+                score=float(r["score"]),
+            )
+            for r in self._run(cypher.VECTOR_SEARCH, params)
+        ]
+        return rank_matches(matches, limit=limit)
+
+    def has_embeddings(self, *, label: NodeLabel) -> bool:
+        if label not in VECTOR_LABELS:
+            return False
+        probe = [1.0] + [0.0] * (EMBEDDING_DIMENSIONS - 1)
+        try:
+            records = self._run(cypher.HAS_EMBEDDINGS, {"index": f"{label.value.lower()}_embedding", "probe": probe})
+        except StoreError:
+            return False  # the index does not exist yet (schema not applied)
+        return bool(records and records[0]["found"])
+
+    def set_node_props(self, *, label: NodeLabel, node_id: str, props: Mapping[str, PropValue]) -> bool:
+        for name in props:
+            check_property_name(name)
+        records = self._run(cypher.set_node_props(label), {"id": node_id, "props": dict(props)}, write=True)
+        return bool(records and records[0]["found"])
+
+    def erase_person(self, *, person_id: str, now: datetime) -> ErasureReport:
+        strip, identities, redact = cypher.erase_person(PERSON_PERSONAL_PROPS, COMMUNICATION_PRIVATE_PROPS)
+        params = {"id": person_id, "now": now}
+        found, removed, redacted = self._write_tx([(strip, params), (identities, params), (redact, params)])
+        if not found:
+            return ErasureReport(found=False)
+        return ErasureReport(found=True, identities_removed=removed, communications_redacted=redacted)
+
+    # -- scoring (see tellgraph.scoring) ----------------------------------------
+    def interactions_of_pairs(self, *, pairs: Sequence[tuple[str, str]]) -> list[Interaction]:
+        rows = sorted({(a, b) if a < b else (b, a) for a, b in pairs if a != b})
+        found: dict[str, Interaction] = {}
+        for start in range(0, len(rows), WRITE_BATCH):
+            params = {"pairs": [list(p) for p in rows[start : start + WRITE_BATCH]]}
+            for r in self._run(cypher.INTERACTIONS_OF_PAIRS, params):
+                found[r["id"]] = Interaction(
+                    id=r["id"],
+                    timestamp=_native(r["timestamp"]),
+                    channel=r["channel"] or "",
+                    thread_key=r["thread_key"],
+                    sentiment=r["sentiment"],
+                    senders=sorted(r["senders"]),
+                    recipients=sorted((p, t) for p, t in r["recipients"]),
+                    participants=sorted(r["participants"]),
+                )
+        return [found[k] for k in sorted(found)]
+
+    def get_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> list[StoredEdge]:
+        query = cypher.get_edges(rel_type, rel_type in UNDIRECTED_TYPES)
+        found: dict[tuple[str, str], StoredEdge] = {}
+        rows = [list(p) for p in pairs]
+        for start in range(0, len(rows), WRITE_BATCH):
+            for r in self._run(query, {"pairs": rows[start : start + WRITE_BATCH]}):
+                found[(r["src"], r["dst"])] = StoredEdge(
+                    type=rel_type, src_id=r["src"], dst_id=r["dst"], props=_props(r["props"])
+                )
+        return [found[k] for k in sorted(found)]
+
+    def delete_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> int:
+        query = cypher.delete_edges(rel_type, rel_type in UNDIRECTED_TYPES)
+        rows = [list(p) for p in pairs]
+        removed = 0
+        for start in range(0, len(rows), WRITE_BATCH):
+            records = self._run(query, {"pairs": rows[start : start + WRITE_BATCH]}, write=True)
+            removed += int(records[0]["removed"]) if records else 0
+        return removed
 
 
 __all__ = ["Neo4jStore"]

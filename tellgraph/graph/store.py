@@ -7,15 +7,27 @@ upserts keyed on ids; reads return domain models from :mod:`tellgraph.schema`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tellgraph.errors import InvalidInput
+from tellgraph.graph.queries import (
+    NODE_LOOKUP_LABELS,
+    CommunicationPage,
+    CompanyPage,
+    CompanyQuery,
+    ErasureReport,
+    Participation,
+    PersonPage,
+    PersonQuery,
+    SearchMatch,
+    TextIndex,
+)
 from tellgraph.schema.labels import NodeLabel, RelType
-from tellgraph.schema.model import Edge, Entity, Node, StoredEdge
+from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge
 
 MAX_PATH_HOPS = 6
 MAX_PATHS = 100
@@ -237,4 +249,128 @@ class GraphStore(Protocol):
 
         Two stores holding the same graph give the same checksum.
         """
+        ...
+
+    # -- goals and agents -----------------------------------------------------
+    def find_interactions(
+        self,
+        *,
+        person_ids: Sequence[str] = (),
+        comm_ids: Sequence[str] = (),
+        since: datetime | None = None,
+        limit: int = 10_000,
+    ) -> list[Interaction]:
+        """Communications any of ``person_ids`` sent, received or took part in, or whose id is in ``comm_ids``.
+
+        Only those at or after ``since``; newest first, then by id; at most ``limit``.
+        """
+        ...
+
+    def people_at_domain(self, *, domain: str, limit: int = 200) -> list[Node]:
+        """People with an email address at exactly ``domain`` (not its subdomains), ordered by id."""
+        ...
+
+    # -- API queries (see tellgraph.graph.queries) ---------------------------
+    def find_by_ids(self, *, ids: Sequence[str], labels: Sequence[NodeLabel] = NODE_LOOKUP_LABELS) -> list[Node]:
+        """Nodes of any of ``labels`` by id, in the order of ``ids``; an id held by two labels gives the first."""
+        ...
+
+    def lookup_nodes(
+        self, *, label: NodeLabel, prop: str, values: Sequence[str], limit: int = 1000
+    ) -> list[Node]:
+        """Nodes whose scalar property is one of ``values``, ordered by id."""
+        ...
+
+    def neighbours_many(
+        self,
+        *,
+        label: NodeLabel,
+        node_ids: Sequence[str],
+        rel_types: Sequence[RelType],
+        limit: int = 100,
+        min_strength: float | None = None,
+    ) -> dict[str, list[Neighbour]]:
+        """:meth:`neighbours` for many nodes in one call: up to ``limit`` per node, same order; every id is a key."""
+        ...
+
+    def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:
+        """:meth:`degree` for many nodes in one call (0 for missing nodes)."""
+        ...
+
+    def edges_among(self, *, label: NodeLabel, rel_type: RelType, ids: Sequence[str]) -> list[StoredEdge]:
+        """Edges of a type whose two ends are both in ``ids``, ordered by (source, target)."""
+        ...
+
+    def query_people(self, *, query: PersonQuery) -> PersonPage:
+        """A filtered, sorted window of people with their tie counts, summed strength and latest interaction."""
+        ...
+
+    def query_companies(self, *, query: CompanyQuery) -> CompanyPage:
+        """A filtered, sorted window of companies with their current headcount and latest interaction."""
+        ...
+
+    def communications_of(
+        self, *, person_id: str, before: tuple[datetime, str] | None = None, limit: int = 20
+    ) -> CommunicationPage:
+        """The person's communications newest first (timestamp, then id, descending), after the keyset ``before``."""
+        ...
+
+    def participants_of(self, *, comm_ids: Sequence[str]) -> dict[str, list[Participation]]:
+        """Who took part in each communication, ordered by :func:`sort_participations`; every id is a key."""
+        ...
+
+    def interactions_between(self, *, person_ids: Sequence[str]) -> list[Interaction]:
+        """Every communication in which at least two of ``person_ids`` took part, by id."""
+        ...
+
+    def latest_communication(self) -> datetime | None:
+        """The newest communication's timestamp (the "as of" of recency), or None for an empty graph."""
+        ...
+
+    def text_search(self, *, index: TextIndex, terms: Sequence[str], limit: int = 20) -> list[SearchMatch]:
+        """Full-text matches of any of ``terms`` (exact or prefix) in an index, best first then by id."""
+        ...
+
+    def vector_search(self, *, label: NodeLabel, vector: Sequence[float], limit: int = 20) -> list[SearchMatch]:
+        """Nearest nodes of a label by cosine similarity of their ``embedding``, best first then by id."""
+        ...
+
+    def has_embeddings(self, *, label: NodeLabel) -> bool:
+        """Whether any node of the label has an embedding (so semantic search is worth running)."""
+        ...
+
+    def set_node_props(self, *, label: NodeLabel, node_id: str, props: Mapping[str, PropValue]) -> bool:
+        """Overwrite properties of one node (``None`` removes one); returns whether the node exists."""
+        ...
+
+    def erase_person(self, *, person_id: str, now: datetime) -> ErasureReport:
+        """Erase a person's personal data atomically.
+
+        Removes :data:`PERSON_PERSONAL_PROPS` from the person (marking it ``erased``),
+        deletes the identity nodes that point at them, and strips
+        :data:`COMMUNICATION_PRIVATE_PROPS` from communications only they and one
+        other person took part in (marking those ``redacted``). Edges and their
+        counts stay, so aggregate scores still add up.
+        """
+        ...
+
+    # -- scoring (see tellgraph.scoring) -------------------------------------
+    def interactions_of_pairs(self, *, pairs: Sequence[tuple[str, str]]) -> list[Interaction]:
+        """Every communication in which both people of any of ``pairs`` took part (any role), by id.
+
+        Used to rescore only the pairs new communications touch; each pair is
+        expanded from its less connected person, so a hub (the mailbox owner) costs
+        no more than the other person's history.
+        """
+        ...
+
+    def get_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> list[StoredEdge]:
+        """The edges of a type between people, for many ``(a, b)`` pairs in one call, ordered by (source, target).
+
+        Undirected types match either order; pairs with no edge are left out.
+        """
+        ...
+
+    def delete_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> int:
+        """Delete the edges of a type between people (either order for undirected types); returns how many existed."""
         ...
