@@ -132,6 +132,9 @@ def ingest(
     store: StoreOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Ignore checkpoints and re-read everything.")] = False,
+    nlp: Annotated[
+        bool, typer.Option("--nlp/--no-nlp", help="Analyse new messages' text (entities, topics, sentiment, actions).")
+    ] = True,
     owner_email: Annotated[str | None, typer.Option(help="linkedin: the account owner's email.")] = None,
     owner_name: Annotated[str | None, typer.Option(help="linkedin: the account owner's name.")] = None,
     mapping: Annotated[Path | None, typer.Option(help="contacts: JSON column mapping.")] = None,
@@ -170,7 +173,12 @@ def ingest(
         graph = open_store(settings=settings)
         try:
             graph.apply_schema()
-            run = IngestRun(store=graph, connector=connector, settings=settings, full=full)
+            enricher = None
+            if nlp:
+                from tellgraph.ingest.enrich import make_enricher
+
+                enricher = make_enricher(store=graph, settings=settings)
+            run = IngestRun(store=graph, connector=connector, settings=settings, full=full, enricher=enricher)
             summary = _run_with_progress(run, quiet=as_json)
         finally:
             graph.close()
@@ -218,22 +226,98 @@ def _run_with_progress(run: IngestRun, *, quiet: bool) -> IngestSummary:
 # -- score ----------------------------------------------------------------------
 @app.command("score")
 def score(store: StoreOption = None) -> None:
-    """Recompute derived KNOWS edges and their scores from the communications."""
+    """Derive employment from email domains, then recompute KNOWS edges, scores and inferred ties."""
     from tellgraph.graph.factory import open_store
+    from tellgraph.resolution.companies import derive_employment
+    from tellgraph.schema.model import utcnow
     from tellgraph.scoring.derive import rebuild_knows
 
     settings = _settings(store)
     try:
         graph = open_store(settings=settings)
         try:
+            now = utcnow()
+            entities, edges = derive_employment(graph, now=now)
+            graph.write_batch(entities=entities, edges=edges, now=now)
             report = rebuild_knows(graph, settings=settings)
         finally:
             graph.close()
     except TellgraphError as exc:
         raise _fail(exc) from exc
     console.print(
-        f"Scored {report.pairs} relationships from {report.communications} communications in {report.seconds:.1f}s."
+        f"Employment: {len(edges)} WORKS_AT edges. Scored {report.pairs} relationships from "
+        f"{report.communications} communications in {report.seconds:.1f}s."
     )
+
+
+@app.command("resolve")
+def resolve(
+    store: StoreOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    actor: Annotated[str, typer.Option(help="Who is recorded in the audit log.")] = "resolver",
+) -> None:
+    """Merge people who are certainly the same; queue uncertain pairs for review (audited, reversible)."""
+    from tellgraph.graph.factory import open_store
+    from tellgraph.resolution.merge import resolve_store
+
+    try:
+        graph = open_store(settings=_settings(store))
+        try:
+            report = resolve_store(graph, actor=actor)
+        finally:
+            graph.close()
+    except TellgraphError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        out.print_json(report.model_dump_json())
+        return
+    out.print(
+        f"{report.people} people, {report.candidate_pairs} candidate pairs: {report.merges} merged, "
+        f"{report.reviews_queued} queued for review in {report.seconds:.1f}s."
+    )
+    if report.rescore_needed:
+        out.print("Run `tellgraph score` to rescore the merged relationships.")
+
+
+agents_app = typer.Typer(help="Agents that propose actions for a person to approve.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
+
+
+@agents_app.command("run")
+def agents_run(
+    store: StoreOption = None,
+    agent: Annotated[
+        list[str] | None, typer.Option(help="relationship, coordination, goal, research or strategy (default all).")
+    ] = None,
+    feed: Annotated[list[str] | None, typer.Option(help="research: RSS/Atom feed URLs or files.")] = None,
+    page: Annotated[list[str] | None, typer.Option(help="research: announcement page URLs or files.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Run the agents once; every proposal waits for approval."""
+    from tellgraph.agents.base import AgentConfig
+    from tellgraph.agents.runner import run_agents
+    from tellgraph.graph.factory import open_store
+    from tellgraph.schema.model import utcnow
+
+    settings = _settings(store)
+    try:
+        graph = open_store(settings=settings)
+        try:
+            report = run_agents(
+                graph,
+                settings=settings,
+                now=utcnow(),
+                agents=agent or None,
+                config=AgentConfig(feeds=feed or [], pages=page or []),
+            )
+        finally:
+            graph.close()
+    except TellgraphError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        out.print_json(report.model_dump_json())
+        return
+    out.print(f"{report.proposed} actions proposed; approve them in the API (suggestedActions).")
 
 
 @app.command("stats")

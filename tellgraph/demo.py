@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,16 +51,36 @@ def choose_store(*, settings: Settings, console: Console) -> Settings:
     return settings
 
 
-def load_demo(*, settings: Settings, console: Console, demo_dir: Path = DEMO_DIR) -> None:
-    """Apply the schema, ingest every demo source and score."""
+DEMO_NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+"""The demo's story is set on this day (its newest message is from 2026-11-13)."""
+
+
+def load_demo(
+    *, settings: Settings, console: Console, demo_dir: Path = DEMO_DIR, nlp: bool = True, embeddings: bool = False
+) -> None:
+    """Apply the schema, ingest every demo source, resolve people, derive employers, score, create the goal.
+
+    Args:
+        nlp: analyse the messages' text (entities, topics, sentiment, action items).
+        embeddings: let entity resolution and goal matching use sentence embeddings (slower to start).
+    """
     from tellgraph.extractors.registry import ConnectorOptions, make_connector
+    from tellgraph.goals.demo import create_demo_goal
     from tellgraph.graph.factory import open_store
     from tellgraph.ingest.service import IngestRun
+    from tellgraph.resolution.companies import derive_employment
+    from tellgraph.resolution.matcher import MatchConfig, Matcher
+    from tellgraph.resolution.merge import resolve_store
     from tellgraph.scoring.derive import rebuild_knows
 
     store = open_store(settings=settings)
     try:
         store.apply_schema()
+        enricher = None
+        if nlp:
+            from tellgraph.ingest.enrich import make_enricher
+
+            enricher = make_enricher(store=store, settings=settings)
         for kind, rel_path, raw_options in DEMO_SOURCES:
             path = demo_dir / rel_path
             if not path.exists():
@@ -69,13 +90,22 @@ def load_demo(*, settings: Settings, console: Console, demo_dir: Path = DEMO_DIR
                 **{k: (demo_dir / v if k in {"participants", "mapping"} else v) for k, v in raw_options.items()}
             )
             connector = make_connector(kind=kind, path=path, options=options, settings=settings)
-            summary = IngestRun(store=store, connector=connector, settings=settings).run()
+            summary = IngestRun(store=store, connector=connector, settings=settings, enricher=enricher).run()
             console.print(
                 f"  {kind:<13} {rel_path:<28} read {summary.read:>4}  new {summary.new:>4}  "
                 f"duplicate {summary.duplicate:>4}  rejected {summary.rejected:>3}"
             )
+        resolution = resolve_store(
+            store, actor="demo", matcher=Matcher(config=MatchConfig(use_embeddings=embeddings)), now=DEMO_NOW
+        )
+        console.print(f"  resolved people: {resolution.merges} merged, {resolution.reviews_queued} sent to review")
+        entities, edges = derive_employment(store, now=DEMO_NOW)
+        store.write_batch(entities=entities, edges=edges, now=DEMO_NOW)
         report = rebuild_knows(store, settings=settings)
         console.print(f"  scored {report.pairs} relationships from {report.communications} communications")
+        goal = create_demo_goal(store, demo_dir=demo_dir, now=DEMO_NOW)
+        console.print(f"  goal: {goal.goal.name} (id {goal.goal.id}, {len(goal.targets)} targets)")
+        store.flush()
     finally:
         store.close()
 
