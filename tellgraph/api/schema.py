@@ -525,4 +525,11 @@ def build_schema(*, settings: Settings | None = None) -> TellgraphSchema:
         # Per request: it remembers the cost it reports.
         lambda: CostLimiter(max_cost=max_cost),
     ]
-    return TellgraphSchema(query=Query, mutation=Mutation, types=EXTRA_TYPES, extensions=extensions)
+    # Goals and agents live in their own module; their fields join the root types here.
+    from strawberry.tools import merge_types
+
+    from tellgraph.api.goal_schema import GoalMutation, GoalQuery
+
+    root_query = merge_types("Query", (Query, GoalQuery))
+    root_mutation = merge_types("Mutation", (Mutation, GoalMutation))
+    return TellgraphSchema(query=root_query, mutation=root_mutation, types=EXTRA_TYPES, extensions=extensions)

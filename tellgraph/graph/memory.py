@@ -841,3 +841,12 @@ class MemoryStore:
         if removed:
             self._dirty = True
         return removed
+
+    def iter_edge_props(
+        self, *, rel_type: RelType, names: Sequence[str]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        rel = rel_type.value
+        wanted = list(names)
+        for src, dst, key, props in self._graph.edges(keys=True, data=True):
+            if key == rel:
+                yield src[1], dst[1], {name: props[name] for name in wanted if name in props}

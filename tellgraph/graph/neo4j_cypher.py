@@ -622,3 +622,10 @@ def delete_edges(rel_type: RelType, undirected: bool) -> str:
         f"MATCH (a:Person {{id: pair[0]}})-[r:{rel_type.value}]{arrow}(b:Person {{id: pair[1]}})\n"
         "WITH DISTINCT r DELETE r RETURN count(*) AS removed"
     )
+
+
+@cache
+def iter_edge_props(rel_type: RelType) -> str:
+    """Every edge of a type with a few named properties (``r[name]``: names travel as a parameter)."""
+    rel_type = check_rel_type(rel_type)
+    return f"MATCH (a)-[r:{rel_type.value}]->(b) RETURN a.id AS src, b.id AS dst, [n IN $names | r[n]] AS values"

@@ -702,4 +702,13 @@ class Neo4jStore:
         return removed
 
 
+    def iter_edge_props(
+        self, *, rel_type: RelType, names: Sequence[str]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        wanted = [check_property_name(name) for name in names]
+        for r in self._stream(cypher.iter_edge_props(rel_type), {"names": wanted}):
+            pairs = zip(wanted, r["values"], strict=True)
+            yield r["src"], r["dst"], {name: _native(value) for name, value in pairs if value is not None}
+
+
 __all__ = ["Neo4jStore"]

@@ -374,3 +374,14 @@ class GraphStore(Protocol):
     def delete_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> int:
         """Delete the edges of a type between people (either order for undirected types); returns how many existed."""
         ...
+
+    def iter_edge_props(
+        self, *, rel_type: RelType, names: Sequence[str]
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every edge of a type as ``(source id, target id, {name: value})`` with only the named properties.
+
+        In no particular order; properties an edge lacks are left out. Much cheaper
+        than :meth:`iter_edges` for wide edges (scored KNOWS edges carry dozens of
+        properties) when a caller needs two or three of them.
+        """
+        ...

@@ -10,7 +10,8 @@ activities it runs :class:`~tellgraph.extractors.nlp.NlpPipeline` once and retur
   against the message's participants, the batch's participants and the people
   already in the store; a first name alone resolves only to a participant of the
   same message. People who took part in the message are not "mentioned" (they have
-  ``SENT``/``TO``/``CC`` edges). Unresolved names make no node: NER is not evidence
+  ``SENT``/``TO``/``CC`` edges); a person known only by an address ("lucy.park@...")
+  gets the name the text gives them. Unresolved names make no node: NER is not evidence
   enough to create a person. Organisations resolve to a company of that name (or a
   participant's e-mail domain, or a sender's signature) or create a ``Company`` keyed
   by ``company_id_for(name)``;
@@ -21,6 +22,16 @@ activities it runs :class:`~tellgraph.extractors.nlp.NlpPipeline` once and retur
   (the sentence), ``source_communication`` and ``confidence``;
 * the sender's title and phones from their signature (a ``Person`` upsert with the
   same id) and a ``WORKS_AT`` edge to the signature's company.
+
+Broadcast mail (:func:`is_bulk`: list headers, more than 25 recipients, automated
+senders) keeps its sentiment, mentions, topics and relations but gets no action items
+and no signature facts: its footer is not a person's signature.
+
+People and company names are resolved against an in-memory index of the store's
+names, loaded once per enricher (``list_nodes`` paging) and kept up to date with
+every batch, because ``find_nodes`` per mention would scan the embedded store once
+per name; beyond :data:`INDEX_LIMIT` nodes the index is partial and unknown names
+fall back to ``find_nodes`` (cached).
 
 Everything is derived from the activities and the store's state only (``now`` goes
 into no property), so the same activities against the same store give the same writes.

@@ -12,7 +12,8 @@ Every KNOWS edge scoring writes carries:
   ``trend``, ``sentiment_trend``, ``preferred_channel``, ``preferred_format``, ``at_risk``,
   ``risk_reasons``);
 - bookkeeping (``as_of``: the moment the score describes, ``scored_at``, ``scoring_version``)
-  and monthly history (``history_months`` with ``history_strength``).
+  and monthly history: one ``history_YYYY_MM`` property per month a score was taken in
+  (the latest score that month), so a rebuild adds its month without reading the edge first.
 """
 
 from __future__ import annotations
@@ -143,7 +144,9 @@ def edge_props(scores: PairScores, health: PairHealth, *, config: ScoringConfig,
     }
     for name in COMPONENTS:
         columns[f"score_{name}"] = scores.components[name].round(6).tolist()
+    columns[history_key(scores.as_of)] = columns["strength"]
     constant: Props = {
+        **dict.fromkeys(LEGACY_PROPS),
         "weights": config.weights_text(),
         "as_of": scores.as_of,
         "scored_at": scored_at,
@@ -158,34 +161,25 @@ def edge_props(scores: PairScores, health: PairHealth, *, config: ScoringConfig,
     return out
 
 
-def merge_history(props: Props, previous: Mapping[str, Any] | None, *, month: str | None = None) -> Props:
-    """Add this score to the monthly history kept on the edge (one entry per month, newest wins).
+HISTORY_PREFIX = "history_"
+LEGACY_PROPS: tuple[str, ...] = ("score_breadth",)
+"""Properties of the first formula, removed from every edge the current one rescores."""
 
-    Args:
-        props: the new score (``as_of`` and ``strength`` are read; the history is added to it).
-        previous: the edge's current properties, if it exists.
-        month: ``as_of`` as ``YYYY-MM``, when the caller has it already (it is the same for a whole rebuild).
-    """
-    month = month or props["as_of"].strftime("%Y-%m")
-    strength = props["strength"]
-    old_months = previous.get("history_months") if previous else None
-    old_values = previous.get("history_strength") if previous else None
-    if not old_months or not old_values or len(old_months) != len(old_values):
-        # No history yet (or a damaged one, restarted rather than misaligned).
-        months, values = [month], [strength]
-    elif old_months[-1] < month:
-        months, values = [*old_months, month], [*old_values, strength]
-    elif old_months[-1] == month:
-        months, values = list(old_months), [*old_values[:-1], strength]
-    else:
-        # Rescoring an earlier month (a backfill): insert in order.
-        history = dict(zip(old_months, old_values, strict=True))
-        history[month] = strength
-        months = sorted(history)
-        values = [history[m] for m in months]
-    props["history_months"] = months
-    props["history_strength"] = [float(v) for v in values]
-    return props
+
+def history_key(moment: datetime) -> str:
+    """The property holding the strength snapshot of ``moment``'s month: ``history_2026_11``."""
+    return f"{HISTORY_PREFIX}{moment.year:04d}_{moment.month:02d}"
+
+
+def monthly_history(props: Mapping[str, Any]) -> dict[str, float]:
+    """The monthly snapshots stored on an edge, as ``{"2026-11": 0.82, ...}`` in month order."""
+    found = {}
+    for name, value in props.items():
+        if name.startswith(HISTORY_PREFIX) and isinstance(value, int | float):
+            year, _, month = name.removeprefix(HISTORY_PREFIX).partition("_")
+            if year.isdigit() and month.isdigit():
+                found[f"{year}-{month}"] = float(value)
+    return dict(sorted(found.items()))
 
 
 def parse_weights(text: object) -> dict[str, float]:
@@ -234,6 +228,8 @@ class ScoreBreakdown(BaseModel):
     preferred_format: str | None = None
     at_risk: bool = False
     risk_reasons: list[str] = Field(default_factory=list)
+    history: dict[str, float] = Field(default_factory=dict)
+    """Monthly strength snapshots kept on the edge (``{"2026-11": 0.82}``); a recomputed breakdown has its own month."""
 
     @classmethod
     def from_props(cls, pair: Pair, props: Mapping[str, Any], *, as_of: datetime | None = None) -> ScoreBreakdown:
@@ -247,6 +243,7 @@ class ScoreBreakdown(BaseModel):
             b=pair[1],
             components={n: float(props[f"score_{n}"]) for n in COMPONENTS if f"score_{n}" in props},
             weights=parse_weights(props.get("weights")),
+            history=monthly_history(props),
             **{k: v for k, v in known.items() if k not in ("a", "b")},
         )
 

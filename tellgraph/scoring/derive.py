@@ -13,7 +13,7 @@ historical data scores sensibly.
 
 :func:`rebuild_knows` is what ``tellgraph score`` runs: every observed KNOWS
 edge is rewritten with strength, breakdown, health and predictions, its monthly
-history is extended, declared-only ties (LinkedIn) keep a small fixed strength,
+history gains this month's snapshot, declared-only ties (LinkedIn) keep a small fixed strength,
 ties whose communications are gone are removed, and ``INFERRED_KNOWS`` edges are
 recomputed. The math lives in pure modules; this one only reads and writes the store.
 """
@@ -35,8 +35,8 @@ from pydantic import BaseModel, Field
 from tellgraph.graph.store import GraphStore, Interaction
 from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import Edge, utcnow
-from tellgraph.scoring.breakdown import Props, edge_props, merge_history, score_table, strengths_only
-from tellgraph.scoring.config import SCORE_VERSION, ScoringConfig
+from tellgraph.scoring.breakdown import LEGACY_PROPS, Props, edge_props, score_table, strengths_only
+from tellgraph.scoring.config import COMPONENTS, SCORE_VERSION, ScoringConfig
 from tellgraph.scoring.contacts import Pair, build_contacts
 from tellgraph.scoring.inference import (
     THREAD_LIMIT,
@@ -66,7 +66,7 @@ FUTURE_SLACK = timedelta(days=2)
 PROVENANCE = "communications"
 CHUNK = 50_000
 """Ties scored, written and released at a time by a rebuild."""
-_HISTORY = ("history_months", "history_strength")
+_EXISTING_PROPS = ("interaction_count", "declared_by", "connected_on")
 _DECLARED_PROPS = ("declared_by", "connected_on")
 
 
@@ -209,7 +209,7 @@ def _rebuild(
     clock.lap("read")
     as_of = stats.newest
     scored = set(table.pairs)
-    existing = _existing_ties(store, scored=scored)
+    existing = _existing_ties(store)
     clock.lap("read_existing")
 
     strengths: dict[Pair, float] = {}
@@ -219,15 +219,11 @@ def _rebuild(
         strengths = strengths_only(scores)
         at_risk = int(health.at_risk.sum())
         clock.lap("score")
-        month = as_of.strftime("%Y-%m")
         # Chunks keep memory bounded: one chunk of property maps exists at a time, not a million.
         for start in range(0, table.pair_count, CHUNK):
             rows = slice(start, start + CHUNK)
             part = edge_props(scores.take(rows), health.take(rows), config=config, scored_at=now)
-            edges = [
-                knows_edge(pair, merge_history(props, existing.get(pair), month=month))
-                for pair, props in zip(table.pairs[rows], part, strict=True)
-            ]
+            edges = [knows_edge(pair, props) for pair, props in zip(table.pairs[rows], part, strict=True)]
             clock.lap("props")
             write_edges(store, edges, now=now, batch=batch)
             clock.lap("write")
@@ -240,9 +236,8 @@ def _rebuild(
         is_declared = any(old.get(name) is not None for name in _DECLARED_PROPS)
         if is_declared or not old.get("interaction_count"):
             # Drop every scored property the tie may still carry from when it had communications.
-            clear = [name for name in old if name.startswith(("score_", "weight_")) or name in _SCORED_ONLY]
             declared.append(
-                knows_edge(pair, declared_only_props(as_of=as_of, scored_at=now, clear=clear), provenance=())
+                knows_edge(pair, declared_only_props(as_of=as_of, scored_at=now, clear=_CLEARED), provenance=())
             )
         else:
             stale.append(pair)
@@ -286,16 +281,11 @@ def _rebuild(
     return report
 
 
-def _existing_ties(store: GraphStore, *, scored: set[Pair]) -> dict[Pair, dict[str, Any]]:
-    """The KNOWS edges already stored: for ties about to be rescored only their history, else everything."""
-    existing: dict[Pair, dict[str, Any]] = {}
-    for edge in store.iter_edges(rel_type=RelType.KNOWS):
-        pair = (edge.src_id, edge.dst_id)
-        if pair in scored:
-            existing[pair] = {name: edge.props[name] for name in _HISTORY if name in edge.props}
-        else:
-            existing[pair] = edge.props
-    return existing
+def _existing_ties(store: GraphStore) -> dict[Pair, dict[str, Any]]:
+    """Every KNOWS edge already stored, with just what decides its fate when it is not rescored."""
+    return {
+        (src, dst): props for src, dst, props in store.iter_edge_props(rel_type=RelType.KNOWS, names=_EXISTING_PROPS)
+    }
 
 
 _SCORED_ONLY = frozenset(
@@ -326,6 +316,12 @@ _SCORED_ONLY = frozenset(
     }
 )
 """Properties only a tie with communications has (cleared when it falls back to declared-only)."""
+_CLEARED: tuple[str, ...] = (
+    *sorted(_SCORED_ONLY),
+    *(f"score_{name}" for name in COMPONENTS),
+    "weights",
+    *LEGACY_PROPS,
+)
 
 
 # -- inferred connections -------------------------------------------------------------

@@ -3,8 +3,8 @@
 :func:`strength_at` recomputes a pair's score from the communications before a
 date, with the same formula as the rebuild, so "how strong was this tie in
 March?" has an exact answer even for months no rebuild ran in. Every rebuild
-also appends its month to ``history_months``/``history_strength`` on the edge
-(see :func:`tellgraph.scoring.breakdown.merge_history`), which is what timelines
+also stores its month's snapshot on the edge (``history_2026_11: 0.82``, see
+:func:`tellgraph.scoring.breakdown.monthly_history`), which is what timelines
 read without touching the communications.
 """
 

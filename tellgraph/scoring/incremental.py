@@ -4,7 +4,7 @@ After an ingest run the pairs in its new communications are the only ones whose
 counts changed. :func:`rescore_communications` finds those pairs, reads every
 communication of just those pairs (:meth:`GraphStore.interactions_of_pairs`,
 which expands each pair from its less connected person), scores them with the
-same formula as the full rebuild and writes them back with their history.
+same formula as the full rebuild and writes them back (adding to their monthly history).
 
 ``as_of`` is the newest communication in the store, as in a rebuild; ties not
 touched keep the score (and the ``as_of``) of their last rebuild until the next
@@ -17,9 +17,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from tellgraph.graph.store import GraphStore
-from tellgraph.schema.labels import RelType
 from tellgraph.schema.model import utcnow
-from tellgraph.scoring.breakdown import edge_props, merge_history, score_table
+from tellgraph.scoring.breakdown import edge_props, score_table
 from tellgraph.scoring.config import ScoringConfig
 from tellgraph.scoring.contacts import Pair, build_contacts, pair_key
 from tellgraph.scoring.derive import FUTURE_SLACK, PhaseClock, ScoreReport, knows_edge, write_edges
@@ -55,12 +54,7 @@ def _rescore(
     scores, health = score_table(table, as_of=as_of, config=config)
     props_list = edge_props(scores, health, config=config, scored_at=now)
     clock.lap("score")
-    previous = {(e.src_id, e.dst_id): e.props for e in store.get_edges(rel_type=RelType.KNOWS, pairs=table.pairs)}
-    month = as_of.strftime("%Y-%m")
-    edges = [
-        knows_edge(pair, merge_history(props, previous.get(pair), month=month))
-        for pair, props in zip(table.pairs, props_list, strict=True)
-    ]
+    edges = [knows_edge(pair, props) for pair, props in zip(table.pairs, props_list, strict=True)]
     write_edges(store, edges, now=now, batch=batch)
     store.flush()
     clock.lap("write")

@@ -32,6 +32,27 @@ def test_interactions_of_pairs(store: GraphStore) -> None:
     assert store.interactions_of_pairs(pairs=[]) == []
 
 
+def test_iter_edge_props(store: GraphStore) -> None:
+    write(store, COMMS)
+    person = NodeLabel.PERSON
+    store.upsert_edges(
+        edges=[
+            Edge(
+                type=RelType.KNOWS,
+                src_label=person,
+                src_id="ann",
+                dst_label=person,
+                dst_id="bo",
+                props={"strength": 0.5, "connected_on": at(3), "other": "x"},
+            ),
+            Edge(type=RelType.KNOWS, src_label=person, src_id="cy", dst_label=person, dst_id="dee", props={}),
+        ],
+        now=at(0),
+    )
+    found = sorted(store.iter_edge_props(rel_type=RelType.KNOWS, names=["strength", "connected_on", "missing"]))
+    assert found == [("ann", "bo", {"strength": 0.5, "connected_on": at(3)}), ("cy", "dee", {})]
+
+
 def test_get_and_delete_edges(store: GraphStore) -> None:
     write(store, COMMS)
     person = NodeLabel.PERSON
@@ -76,4 +97,4 @@ def test_rebuild_and_incremental_agree_across_stores(store: GraphStore, tmp_path
     assert again.pairs == 1
     [edge] = store.get_edges(rel_type=RelType.KNOWS, pairs=[("ann", "cy")])
     assert edge.props["interaction_count"] == 1  # m2 and m3 made them co-recipients only
-    assert edge.props["history_months"] == ["2026-01"]
+    assert edge.props["history_2026_01"] == edge.props["strength"]

@@ -64,7 +64,7 @@ def test_every_knows_edge_is_scored_on_neo4j(neo4j_store: GraphStore, tmp_path: 
             assert props[name].tzinfo is not None
         assert props["first_interaction"] <= props["last_interaction"] <= props["as_of"]
         assert isinstance(props["risk_reasons"], list) and isinstance(props["at_risk"], bool)
-        assert props["history_months"] == ["2026-11"] and len(props["history_strength"]) == 1
+        assert props["history_2026_11"] == props["strength"]
         breakdown = ScoreBreakdown.from_props((edge.src_id, edge.dst_id), props)
         total = sum(breakdown.weights[c] * breakdown.components[c] for c in COMPONENTS)
         assert abs(total - breakdown.strength) < 1e-4
@@ -100,4 +100,4 @@ def test_incremental_rescore_on_neo4j(neo4j_store: GraphStore, tmp_path: Path) -
     [after] = neo4j_store.get_edges(rel_type=RelType.KNOWS, pairs=[(maya, daniel)])
     # Nothing new was ingested: rescoring any subset reproduces the rebuild exactly.
     assert after.props["strength"] == before.props["strength"]
-    assert after.props["history_months"] == before.props["history_months"]
+    assert after.props["history_2026_11"] == before.props["history_2026_11"]

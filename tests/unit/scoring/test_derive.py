@@ -11,7 +11,7 @@ from tellgraph.graph.memory import MemoryStore
 from tellgraph.graph.store import Interaction
 from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import Edge, Person
-from tellgraph.scoring.breakdown import HEALTH_FIELDS
+from tellgraph.scoring.breakdown import HEALTH_FIELDS, ScoreBreakdown, monthly_history
 from tellgraph.scoring.config import COMPONENTS
 from tellgraph.scoring.derive import DECLARED_ONLY_STRENGTH, rebuild_knows
 from tellgraph.settings import Settings
@@ -46,7 +46,7 @@ def test_every_edge_gets_strength_breakdown_health_and_timestamps(settings: Sett
         assert name in props
     assert props["scored_at"] == at(30)
     assert props["provenance"] == ["communications"]
-    assert props["history_months"] == ["2026-01"]
+    assert props["history_2026_01"] == props["strength"]
 
 
 def test_history_is_kept_across_rebuilds(settings: Settings) -> None:
@@ -60,9 +60,8 @@ def test_history_is_kept_across_rebuilds(settings: Settings) -> None:
     rebuild_knows(store, settings=settings)  # the same month again replaces, never duplicates
     props = knows(store, "ann", "bo")
     assert props is not None
-    assert props["history_months"] == ["2026-01", "2026-03"]
-    assert props["history_strength"][0] == first["strength"]
-    assert props["history_strength"][1] == props["strength"]
+    assert monthly_history(props) == {"2026-01": first["strength"], "2026-03": props["strength"]}
+    assert ScoreBreakdown.from_props(("ann", "bo"), props).history == monthly_history(props)
 
 
 def test_declared_ties_stay_and_stale_ties_go(settings: Settings) -> None:
