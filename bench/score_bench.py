@@ -309,8 +309,11 @@ def main() -> None:
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--neo4j", action="store_true", help="also run on a private Neo4j (ports 47687/47474)")
     parser.add_argument("--neo4j-uri", help="run on this Neo4j of your own (it is cleared)")
+    parser.add_argument("--neo4j-heap", default="2g", help="heap of the private Neo4j")
+    parser.add_argument("--neo4j-pagecache", default="1g", help="page cache of the private Neo4j")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="skip the previous-formula baseline")
+    parser.add_argument("--out", default="score_bench", help="results file name under bench/results/")
     args = parser.parse_args()
     info = machine()
     info["python_loop_ns"] = python_speed()
@@ -343,9 +346,11 @@ def main() -> None:
         if args.neo4j_uri:
             neo4j_run(args.neo4j_uri, settings.neo4j_password.get_secret_value())
         else:
-            with private_neo4j(bolt_port=BOLT_PORT, http_port=HTTP_PORT, heap="3g", pagecache="2g") as (s, _):
+            with private_neo4j(
+                bolt_port=BOLT_PORT, http_port=HTTP_PORT, heap=args.neo4j_heap, pagecache=args.neo4j_pagecache
+            ) as (s, _):
                 neo4j_run(s.neo4j_uri, s.neo4j_password.get_secret_value())
-    path = save("score_bench", results)
+    path = save(args.out, results)
     print(f"figures saved to {path}")
 
 

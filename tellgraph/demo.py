@@ -19,13 +19,14 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
 # (kind, path relative to demo/, options)
 DEMO_SOURCES: list[tuple[str, str, dict[str, str]]] = [
-    ("maildir", "maildir", {}),
-    ("slack-export", "slack", {}),
-    ("ics", "calendar", {}),
-    ("transcript", "transcripts", {"participants": "transcripts/participants.json"}),
+    # People sources first, so that names mentioned in messages resolve to known people.
     ("linkedin", "linkedin/Connections.csv", {"owner_email": "maya.chen@northlight.tv", "owner_name": "Maya Chen"}),
     ("contacts", "contacts/crm-export.csv", {}),
     ("attendees", "attendees", {}),
+    ("ics", "calendar", {}),
+    ("maildir", "maildir", {}),
+    ("slack-export", "slack", {}),
+    ("transcript", "transcripts", {"participants": "transcripts/participants.json"}),
     ("maildir", "enron-sample/maildir", {}),
 ]
 

@@ -20,6 +20,19 @@ from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import Node
 
 K = TypeVar("K", bound=Hashable)
+RELATIONSHIP_PROPS = (
+    "strength",
+    "interaction_count",
+    "first_interaction",
+    "last_interaction",
+    "sentiment",
+    "trend",
+    "next_contact_due",
+    "channels",
+    "explanation",
+    "score_*",
+)
+"""What the ``Relationship`` type shows of a KNOWS edge (scoring stores many more properties)."""
 MAX_EMPLOYMENTS = 20
 
 
@@ -103,7 +116,12 @@ class Loaders:
         return [employers[i] for i in ids]
 
     async def _grouped_neighbours(
-        self, keys: list[tuple[str, int]], *, label: NodeLabel, rel_type: RelType
+        self,
+        keys: list[tuple[str, int]],
+        *,
+        label: NodeLabel,
+        rel_type: RelType,
+        edge_props: Sequence[str] | None = None,
     ) -> list[list[Neighbour]]:
         by_limit: dict[int, list[str]] = defaultdict(list)
         for node_id, limit in keys:
@@ -111,14 +129,21 @@ class Loaders:
         results: dict[tuple[str, int], list[Neighbour]] = {}
         for limit, node_ids in by_limit.items():
             found = await self._run(
-                self._store.neighbours_many, label=label, node_ids=node_ids, rel_types=[rel_type], limit=limit
+                self._store.neighbours_many,
+                label=label,
+                node_ids=node_ids,
+                rel_types=[rel_type],
+                limit=limit,
+                edge_props=edge_props,
             )
             for node_id in node_ids:
                 results[(node_id, limit)] = found.get(node_id, [])
         return [results[k] for k in keys]
 
     async def _relationships(self, keys: list[tuple[str, int]]) -> list[list[Neighbour]]:
-        return await self._grouped_neighbours(keys, label=NodeLabel.PERSON, rel_type=RelType.KNOWS)
+        return await self._grouped_neighbours(
+            keys, label=NodeLabel.PERSON, rel_type=RelType.KNOWS, edge_props=RELATIONSHIP_PROPS
+        )
 
     async def _employees(self, keys: list[tuple[str, int]]) -> list[list[Neighbour]]:
         return await self._grouped_neighbours(keys, label=NodeLabel.COMPANY, rel_type=RelType.WORKS_AT)

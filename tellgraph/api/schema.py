@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -75,8 +75,10 @@ from tellgraph.api.types.mutations import (
 from tellgraph.api.types.pagination import Connection, Edge, PageInfo, decode_offset, offset_connection, offset_cursor
 from tellgraph.errors import InvalidInput, NotFound
 from tellgraph.graph.queries import CompanyQuery, CompanySort, PersonQuery, PersonSort
+from tellgraph.graph.store import check_path_args
 from tellgraph.resolution import merge
 from tellgraph.schema.labels import NodeLabel
+from tellgraph.schema.model import Node as NodeModel
 from tellgraph.services import interactions, intros, people, person_edits
 from tellgraph.services import network as network_service
 from tellgraph.services import search as search_service
@@ -251,13 +253,26 @@ class Query:
         min_strength: float | None = 0.0,
     ) -> list[IntroPath]:
         ctx = info.context
+        max_hops = 3 if max_hops is None else max_hops
+        first = 5 if first is None else first
+        check_path_args(max_hops=max_hops, k=first)
+        # The team and the target are looked up side by side, then the paths.
+        found = await asyncio.gather(
+            ctx.run(people.resolve_team, ctx.store, refs=from_),
+            ctx.run(people.resolve_target, ctx.store, ref=to),
+            return_exceptions=True,
+        )
+        for outcome in found:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        team, goal = cast("tuple[list[NodeModel], people.IntroTarget]", tuple(found))
         plan = await ctx.run(
-            intros.find_intro_paths,
+            intros.plan_intro_paths,
             ctx.store,
-            sources=from_,
-            target=to,
-            max_hops=3 if max_hops is None else max_hops,
-            first=5 if first is None else first,
+            team=team,
+            goal=goal,
+            max_hops=max_hops,
+            first=first,
             policy=ctx.shared.intro_policy,
             min_strength=min_strength or 0.0,
             as_of=lambda: ctx.shared.newest.get(ctx.store),

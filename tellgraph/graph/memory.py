@@ -44,6 +44,7 @@ from tellgraph.graph.queries import (
     TextIndex,
     cosine_score,
     name_key,
+    project_props,
     rank_matches,
     role_of,
     search_terms,
@@ -572,13 +573,23 @@ class MemoryStore:
         rel_types: Sequence[RelType],
         limit: int = 100,
         min_strength: float | None = None,
+        edge_props: Sequence[str] | None = None,
     ) -> dict[str, list[Neighbour]]:
-        return {
+        found = {
             node_id: self.neighbours(
                 label=label, node_id=node_id, rel_types=rel_types, limit=limit, min_strength=min_strength
             )
             for node_id in node_ids
         }
+        if edge_props is None:
+            return found
+        projected: dict[str, list[Neighbour]] = {}
+        for node_id, items in found.items():
+            projected[node_id] = []
+            for n in items:
+                props = project_props(n.edge.props, edge_props)
+                projected[node_id].append(Neighbour(node=n.node, edge=n.edge.model_copy(update={"props": props})))
+        return projected
 
     def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:
         return {i: self.degree(label=label, node_id=i, rel_types=rel_types) for i in node_ids}

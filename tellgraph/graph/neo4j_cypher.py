@@ -371,10 +371,19 @@ def lookup_nodes(label: NodeLabel, prop: str) -> str:
 
 
 @cache
-def neighbours_many(label: NodeLabel, rel_types: tuple[RelType, ...]) -> str:
-    """The strongest ``$limit`` neighbours of each of many nodes (same order as :func:`neighbours`)."""
+def neighbours_many(label: NodeLabel, rel_types: tuple[RelType, ...], projected: bool = False) -> str:
+    """The strongest ``$limit`` neighbours of each of many nodes (same order as :func:`neighbours`).
+
+    ``projected`` returns the edge's properties as ``[key, value]`` pairs, only those named in
+    ``$names`` or starting with one of ``$prefixes``.
+    """
     label = check_label(label)
     types = "|".join(check_rel_type(r).value for r in rel_types)
+    props = (
+        "[k IN keys(r) WHERE k IN $names OR any(p IN $prefixes WHERE k STARTS WITH p) | [k, r[k]]]"
+        if projected
+        else "properties(r)"
+    )
     return (
         "UNWIND $ids AS key\n"
         f"MATCH (n:{label.value} {{id: key}})\n"
@@ -386,7 +395,7 @@ def neighbours_many(label: NodeLabel, rel_types: tuple[RelType, ...]) -> str:
         "  RETURN m, r\n"
         "}\n"
         "RETURN key, [l IN labels(m) WHERE l IN $labels][0] AS label, m.id AS id, properties(m) AS node_props,\n"
-        "       type(r) AS type, startNode(r).id AS src, endNode(r).id AS dst, properties(r) AS props"
+        f"       type(r) AS type, startNode(r).id AS src, endNode(r).id AS dst, {props} AS props"
     )
 
 

@@ -481,23 +481,28 @@ class Neo4jStore:
         rel_types: Sequence[RelType],
         limit: int = 100,
         min_strength: float | None = None,
+        edge_props: Sequence[str] | None = None,
     ) -> dict[str, list[Neighbour]]:
         result: dict[str, list[Neighbour]] = {i: [] for i in node_ids}
         if not node_ids:
             return result
+        names = [w for w in edge_props or () if not w.endswith("*")]
+        prefixes = [w[:-1] for w in edge_props or () if w.endswith("*")]
         params = {
             "ids": list(result),
             "min_strength": min_strength,
             "limit": limit,
             "labels": cypher.ALL_LABELS,
+            "names": names,
+            "prefixes": prefixes,
         }
-        for r in self._run(cypher.neighbours_many(label, tuple(rel_types)), params):
+        query = cypher.neighbours_many(label, tuple(rel_types), edge_props is not None)
+        for r in self._run(query, params):
+            props = dict(r["props"]) if edge_props is None else {k: v for k, v in r["props"]}
             result[r["key"]].append(
                 Neighbour(
                     node=Node(label=NodeLabel(r["label"]), id=r["id"], props=_node_props(r["node_props"])),
-                    edge=StoredEdge(
-                        type=RelType(r["type"]), src_id=r["src"], dst_id=r["dst"], props=_props(r["props"])
-                    ),
+                    edge=StoredEdge(type=RelType(r["type"]), src_id=r["src"], dst_id=r["dst"], props=_props(props)),
                 )
             )
         return result

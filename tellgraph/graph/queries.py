@@ -327,6 +327,15 @@ def name_key(node: Node) -> str:
     return (node.name or "").lower()
 
 
+def project_props(props: dict[str, Any], wanted: Sequence[str] | None) -> dict[str, Any]:
+    """Only the ``wanted`` properties (names, or prefixes ending in ``*``); all of them when ``wanted`` is None."""
+    if wanted is None:
+        return props
+    names = {w for w in wanted if not w.endswith("*")}
+    prefixes = tuple(w[:-1] for w in wanted if w.endswith("*"))
+    return {k: v for k, v in props.items() if k in names or (prefixes and k.startswith(prefixes))}
+
+
 def knows_edges_between(edges: Iterable[StoredEdge], ids: set[str]) -> list[StoredEdge]:
     """Edges with both ends in ``ids``, ordered by (source, target)."""
     return sorted((e for e in edges if e.src_id in ids and e.dst_id in ids), key=lambda e: (e.src_id, e.dst_id))

@@ -289,8 +289,13 @@ class GraphStore(Protocol):
         rel_types: Sequence[RelType],
         limit: int = 100,
         min_strength: float | None = None,
+        edge_props: Sequence[str] | None = None,
     ) -> dict[str, list[Neighbour]]:
-        """:meth:`neighbours` for many nodes in one call: up to ``limit`` per node, same order; every id is a key."""
+        """:meth:`neighbours` for many nodes in one call: up to ``limit`` per node, same order; every id is a key.
+
+        ``edge_props`` keeps only those edge properties (a name ending in ``*`` is a prefix), so
+        wide edges cost less to ship when the caller needs a few of their properties.
+        """
         ...
 
     def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:

@@ -201,9 +201,32 @@ def find_intro_paths(
         NotFound: a team member or the target does not exist.
     """
     check_path_args(max_hops=max_hops, k=first)
+    return plan_intro_paths(
+        store,
+        team=resolve_team(store, refs=sources),
+        goal=resolve_target(store, ref=target),
+        max_hops=max_hops,
+        first=first,
+        policy=policy,
+        min_strength=min_strength,
+        as_of=as_of,
+    )
+
+
+def plan_intro_paths(
+    store: GraphStore,
+    *,
+    team: list[Node],
+    goal: IntroTarget,
+    max_hops: int = 3,
+    first: int = 5,
+    policy: IntroPolicy | None = None,
+    min_strength: float = 0.0,
+    as_of: Callable[[], datetime | None] | None = None,
+) -> IntroPlan:
+    """:func:`find_intro_paths` for a team and a target already resolved (the API resolves them side by side)."""
+    check_path_args(max_hops=max_hops, k=first)
     policy = policy or IntroPolicy()
-    team = resolve_team(store, refs=sources)
-    goal = resolve_target(store, ref=target)
     team_ids = [p.id for p in team]
     target_ids = [p.id for p in goal.people if p.id not in set(team_ids)]
     newest = as_of() if as_of is not None else store.latest_communication()
@@ -220,8 +243,12 @@ def find_intro_paths(
         if exhausted or (len(ranked) >= first and ranked[-1].score >= floor):
             break
         pool = MAX_PATHS
-    ids = sorted({i for item in ranked for i in item.path.node_ids})
-    nodes = {n.id: n for n in store.get_nodes(label=NodeLabel.PERSON, ids=ids)}
+    known = {n.id: n for n in [*team, *goal.people]}
+    ids = {i for item in ranked for i in item.path.node_ids}
+    missing = sorted(ids - set(known))
+    nodes = {i: known[i] for i in ids if i in known}
+    if missing:
+        nodes.update((n.id, n) for n in store.get_nodes(label=NodeLabel.PERSON, ids=missing))
     for item in ranked:
         item.explanation, item.warnings = explain(item, nodes)
     return IntroPlan(target=goal, team=team, paths=ranked, nodes=nodes, as_of=newest, candidates=len(candidates))

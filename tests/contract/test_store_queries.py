@@ -405,3 +405,17 @@ def test_hybrid_search_same_top_results(store: GraphStore, query: str) -> None:
     theirs = search(reference, query=query, first=3, embedder=_WordAxes())
     assert [(h.node.id, h.matched_by) for h in ours.hits] == [(h.node.id, h.matched_by) for h in theirs.hits]
     assert ours.total == theirs.total and ours.semantic is theirs.semantic is True
+
+
+def test_neighbours_many_projects_edge_props(store: GraphStore) -> None:
+    build(store)
+    found = store.neighbours_many(
+        label=NodeLabel.PERSON, node_ids=["t1"], rel_types=[RelType.KNOWS], limit=2, edge_props=["strength", "last_*"]
+    )
+    assert [(n.node.id, n.edge.props) for n in found["t1"]] == [
+        ("a", {"strength": 0.9, "last_interaction": T - timedelta(days=1)}),
+        ("t2", {"strength": 0.8, "last_interaction": T - timedelta(days=2)}),
+    ]
+    assert found["t1"][0].node.props["name"] == "Daniel Wu", "node properties are not projected"
+    nothing = store.neighbours_many(label=NodeLabel.PERSON, node_ids=["t1"], rel_types=[RelType.KNOWS], edge_props=[])
+    assert all(n.edge.props == {} for n in nothing["t1"])
