@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from rich.console import Console
 from rich.logging import RichHandler
 
 
@@ -13,7 +14,8 @@ def configure_logging(*, verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
         datefmt="[%X]",
-        handlers=[RichHandler(rich_tracebacks=False, show_path=False, markup=False)],
+        # stderr, so that --json output on stdout stays machine-readable.
+        handlers=[RichHandler(console=Console(stderr=True), rich_tracebacks=False, show_path=False, markup=False)],
         force=True,
     )
     for noisy in (
