@@ -271,25 +271,27 @@ def run(store: GraphStore, box: Mailbox, *, label: str, settings: Settings, lega
         full_timings=second.timings,
     )
 
-    new = box.new_messages(1000)
-    entities, edges = writes(new)
-    store.write_batch(entities=entities, edges=edges, now=NOW)
-    store.flush()
-    incremental, _, incremental_cpu = timed(
-        lambda: rescore_communications(store, communication_ids=[m.id for m in new], settings=settings, now=NOW),
-    )
-    print(
-        f"[{label}] incremental after 1,000 messages: {incremental.seconds} s (cpu {incremental_cpu} s) for "
-        f"{incremental.pairs:,} ties "
-        f"{incremental.timings}",
-        flush=True,
-    )
-    figures.update(
-        incremental_seconds=incremental.seconds,
-        incremental_cpu_seconds=incremental_cpu,
-        incremental_pairs=incremental.pairs,
-        incremental_timings=incremental.timings,
-    )
+    # Twice: the first batch also pays for compiling the queries (Neo4j) and warming caches.
+    for round_name in ("first", "second"):
+        new = box.new_messages(1000)
+        entities, edges = writes(new)
+        store.write_batch(entities=entities, edges=edges, now=NOW)
+        store.flush()
+        ids = [m.id for m in new]
+        incremental, _, incremental_cpu = timed(
+            lambda ids=ids: rescore_communications(store, communication_ids=ids, settings=settings, now=NOW)
+        )
+        print(
+            f"[{label}] incremental after 1,000 messages ({round_name} batch): {incremental.seconds} s "
+            f"(cpu {incremental_cpu} s) for {incremental.pairs:,} ties {incremental.timings}",
+            flush=True,
+        )
+        figures[f"incremental_{round_name}"] = {
+            "seconds": incremental.seconds,
+            "cpu_seconds": incremental_cpu,
+            "pairs": incremental.pairs,
+            "timings": incremental.timings,
+        }
     started = time.perf_counter()
     inferred = rebuild_knows(store, settings=settings, now=NOW, infer=True)
     figures["full_with_inference_seconds"] = round(time.perf_counter() - started, 2)

@@ -853,9 +853,7 @@ class MemoryStore:
             self._dirty = True
         return removed
 
-    def iter_edge_props(
-        self, *, rel_type: RelType, names: Sequence[str]
-    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def iter_edge_props(self, *, rel_type: RelType, names: Sequence[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         rel = rel_type.value
         wanted = list(names)
         for src, dst, key, props in self._graph.edges(keys=True, data=True):

@@ -1,8 +1,9 @@
 """Cypher for ``Neo4jStore``: parameterised constants and builders.
 
 Builders interpolate only labels and relationship types from the allow-lists in
-:mod:`tellgraph.schema.labels`, property names from the domain models (code, not
-user input) and bounded integers. Every value travels as a ``$parameter``.
+:mod:`tellgraph.schema.labels`, property names that pass ``check_property_name``
+(the domain models' fields and edge property keys) and bounded integers. Every
+value travels as a ``$parameter``.
 """
 
 from __future__ import annotations

@@ -706,10 +706,7 @@ class Neo4jStore:
             removed += int(records[0]["removed"]) if records else 0
         return removed
 
-
-    def iter_edge_props(
-        self, *, rel_type: RelType, names: Sequence[str]
-    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def iter_edge_props(self, *, rel_type: RelType, names: Sequence[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         wanted = [check_property_name(name) for name in names]
         for r in self._stream(cypher.iter_edge_props(rel_type), {"names": wanted}):
             pairs = zip(wanted, r["values"], strict=True)

@@ -275,9 +275,7 @@ class GraphStore(Protocol):
         """Nodes of any of ``labels`` by id, in the order of ``ids``; an id held by two labels gives the first."""
         ...
 
-    def lookup_nodes(
-        self, *, label: NodeLabel, prop: str, values: Sequence[str], limit: int = 1000
-    ) -> list[Node]:
+    def lookup_nodes(self, *, label: NodeLabel, prop: str, values: Sequence[str], limit: int = 1000) -> list[Node]:
         """Nodes whose scalar property is one of ``values``, ordered by id."""
         ...
 
@@ -380,9 +378,7 @@ class GraphStore(Protocol):
         """Delete the edges of a type between people (either order for undirected types); returns how many existed."""
         ...
 
-    def iter_edge_props(
-        self, *, rel_type: RelType, names: Sequence[str]
-    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    def iter_edge_props(self, *, rel_type: RelType, names: Sequence[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every edge of a type as ``(source id, target id, {name: value})`` with only the named properties.
 
         In no particular order; properties an edge lacks are left out. Much cheaper

@@ -78,6 +78,7 @@ class Enricher(Protocol):
         """Entities and edges to add for these activities (idempotent: same input, same output)."""
         ...
 
+
 _Writable = Activity | ContactRecord | AttendanceRecord
 
 

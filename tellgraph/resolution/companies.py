@@ -57,6 +57,8 @@ ACADEMIC_SUFFIXES = (".edu", ".ac.uk", ".edu.au", ".ac.jp", ".ac.nz", ".ac.za", 
 def is_academic(domain: str) -> bool:
     """Whether ``domain`` belongs to a university (``.edu``, ``.ac.uk``, ...)."""
     return domain.strip().lower().endswith(ACADEMIC_SUFFIXES)
+
+
 # Brands whose every national domain is free mail (gmx.at, yahoo.co.uk, hotmail.fr...).
 FREE_MAIL_BRANDS = word_set("gmail googlemail yahoo ymail hotmail outlook live gmx aol protonmail yandex tutanota zoho")
 # Second-level labels under which country domains register names (acme.co.uk, acme.com.au).

@@ -654,7 +654,8 @@ class Matcher:
                 blocks[key].append(index)
         common = set(COMMON_SURNAMES)
         common.update(
-            key[2:] for key, members in blocks.items()
+            key[2:]
+            for key, members in blocks.items()
             if key.startswith("l:") and len(members) >= self.config.common_surname_count
         )
         size = len(profiles)
@@ -714,9 +715,9 @@ class Matcher:
                     # company gives each person one id, and nobody else there has that rare surname.
                     score = max(score, self.config.merge_threshold + 0.01)
                     evidence.append("the address follows the company's id scheme and the surname is rare")
-            elif (
-                _employers(a) and _employers(b) if not common_name else True
-            ) and not _related_domains(a.companies, b.companies):
+            elif (_employers(a) and _employers(b) if not common_name else True) and not _related_domains(
+                a.companies, b.companies
+            ):
                 # People change jobs and namesakes exist: a rare exact name survives a
                 # different employer better than a common or approximate one. Universities
                 # address students and alumni too, so they count only against common names.
@@ -778,9 +779,7 @@ class Matcher:
             scored[index] = MatchDecision(decision.a, decision.b, score, self._decide(score), evidence)
         return len(uncertain)
 
-    def _resolve_ambiguity(
-        self, scored: list[MatchDecision], profiles: list[_Profile], common: set[str]
-    ) -> None:
+    def _resolve_ambiguity(self, scored: list[MatchDecision], profiles: list[_Profile], common: set[str]) -> None:
         """A record that would merge with two people who are not one person merges with neither.
 
         "John Smith" with no address next to john.smith@a.com and john.smith@b.com is
@@ -881,4 +880,3 @@ def exact_name_key(record: PersonRecord) -> str | None:
             if parsed.full:
                 return parsed.full
     return None
-

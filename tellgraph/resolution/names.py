@@ -61,9 +61,7 @@ def fold(text: str) -> str:
     # has split off accents (a Cyrillic "й" becomes "и" + breve).
     text = text.translate(_CONFUSABLE_TABLE)
     decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(
-        ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
-    )
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
     return " ".join(kept.translate(_CONFUSABLE_TABLE).casefold().split())
 
 

@@ -67,9 +67,14 @@ def _explanations(scores: PairScores, *, config: ScoringConfig) -> list[str]:
     weights = np.array([config.weights[name] for name in COMPONENTS])
     values = np.column_stack([scores.components[name] for name in COMPONENTS])
     top = np.argsort(-(values * weights), axis=1, kind="stable")[:, :3]
+    # Components are shown to two decimals, so each has only 101 possible labels: format them once.
+    table = [
+        [f"{name} {k / 100:.2f} (weight {weights[j]:.2f})" for k in range(101)] for j, name in enumerate(COMPONENTS)
+    ]
+    hundredths = np.rint(np.take_along_axis(values, top, axis=1) * 100).astype(np.int64)
     labels = [
-        [f"{COMPONENTS[j]} {values[i, j]:.2f} (weight {weights[j]:.2f})" for j in row]
-        for i, row in enumerate(top.tolist())
+        [table[j][k] for j, k in zip(row, steps, strict=True)]
+        for row, steps in zip(top.tolist(), hundredths.tolist(), strict=True)
     ]
     silent = np.maximum(0.0, (scores.as_of.timestamp() - scores.last_ts) / DAY).round().astype(np.int64).tolist()
     as_of = scores.as_of.date().isoformat()

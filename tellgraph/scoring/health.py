@@ -5,8 +5,9 @@
   pairs with few gaps. ``next_contact_due`` is the last contact plus that gap;
   ``attention_in_days`` is how far that is from ``as_of`` (negative: overdue).
 - **Trend**: weighted contacts in the last 90 days against the 90 before.
-- **Sentiment trend**: ``cooling`` when the last three scored messages decline
-  one after another, ``warming`` when they rise, else ``steady``.
+- **Sentiment trend**: ``cooling`` when the tone declines across the last three
+  scored messages (ending at its lowest, clearly below the first), ``warming``
+  when it rises likewise, else ``steady``.
 - **Preferred channel and format**: the channel with the most contact, boosted
   by how often threads there get answered; ``meeting`` when the pair meets or
   when written check-ins go unanswered, else ``check-in``.
@@ -26,6 +27,7 @@ import numpy.typing as npt
 from tellgraph.scoring.config import ScoringConfig
 from tellgraph.scoring.contacts import (
     A_TO_B,
+    CHANNEL_CODE,
     CHANNELS,
     LIVE_CHANNELS,
     TOGETHER,
@@ -43,6 +45,8 @@ UNANSWERED_MIN = 2
 """Unanswered messages in a row (after earlier replies) that count as a stall."""
 UNANSWERED_MIN_DAYS = 7.0
 SLOW_REPLY_FACTOR = 3.0
+SENTIMENT_MARGIN = 0.1
+"""Sentiment (-1 to 1) must move more than this over the last three messages to count as a trend."""
 SLOW_REPLY_MIN_DAYS = 2.0
 
 
@@ -109,30 +113,35 @@ def expected_gaps(prepared: Prepared, *, config: ScoringConfig) -> tuple[FloatAr
     return np.exp(log_gap), median, gap_count
 
 
-def _trend(recent: float, previous: float) -> str:
-    if recent - previous >= 1.0 and recent > 1.5 * previous:
-        return "rising"
-    if previous - recent >= 1.0 and recent < previous / 1.5:
-        return "falling"
-    return "steady"
+def _trends(recent: FloatArray, previous: FloatArray) -> list[str]:
+    """``rising``/``falling`` when activity moved by at least one contact and by half, else ``steady``."""
+    rising = (recent - previous >= 1.0) & (recent > 1.5 * previous)
+    falling = (previous - recent >= 1.0) & (recent < previous / 1.5)
+    return [str(s) for s in np.where(rising, "rising", np.where(falling, "falling", "steady")).tolist()]
 
 
 def _sentiment_trends(prepared: Prepared) -> list[str]:
+    """Over the last three scored written messages: ``cooling`` when the tone ends at its lowest,
+    more than :data:`SENTIMENT_MARGIN` below where it started; ``warming`` the other way round.
+
+    Calendar entries are left out: an invitation's tone says nothing about the relationship.
+    """
     tl = prepared.timeline
     out = ["steady"] * prepared.size
-    scored = ~np.isnan(tl.sentiment)
+    scored = ~np.isnan(tl.sentiment) & (tl.channel != CHANNEL_CODE["meeting"])
     pair, values = tl.pair[scored], tl.sentiment[scored]
     if pair.shape[0] < 3:
         return out
     starts = group_starts(pair)
     ends = np.r_[starts[1:], pair.shape[0]]
     enough = (ends - starts) >= 3
-    for index, end in zip(pair[starts[enough]].tolist(), ends[enough].tolist(), strict=True):
-        s1, s2, s3 = values[end - 3], values[end - 2], values[end - 1]
-        if s1 > s2 > s3:
-            out[index] = "cooling"
-        elif s1 < s2 < s3:
-            out[index] = "warming"
+    index, end = pair[starts[enough]], ends[enough]
+    s1, s2, s3 = values[end - 3], values[end - 2], values[end - 1]
+    cooling = (s3 < s1 - SENTIMENT_MARGIN) & (s3 <= s2)
+    warming = (s3 > s1 + SENTIMENT_MARGIN) & (s3 >= s2)
+    labels = np.where(cooling, "cooling", np.where(warming, "warming", "steady"))
+    for i, label in zip(index.tolist(), labels.tolist(), strict=True):
+        out[i] = str(label)
     return out
 
 
@@ -161,7 +170,8 @@ def _unanswered(prepared: Prepared, scores: PairScores) -> tuple[IntArray, Float
     )
     count[last_pair] = np.where(answered_before > 0, run_len[last_run], 0)
     since[last_pair] = run_start_ts[last_run]
-    for index, d in zip(last_pair.tolist(), last_dir.tolist(), strict=True):
+    pending = count[last_pair] > 0
+    for index, d in zip(last_pair[pending].tolist(), last_dir[pending].tolist(), strict=True):
         a, b = scores.pairs[index]
         # The person who has not answered is the recipient of the unanswered run.
         by[index] = b if d == A_TO_B else a
@@ -200,14 +210,9 @@ def _preferred(prepared: Prepared, scores: PairScores) -> tuple[list[str], list[
     )
     live_weight = scores.channel_weight[:, list(LIVE_CHANNELS)].sum(axis=1)
     live_share = live_weight / np.maximum(scores.channel_weight.sum(axis=1), 1e-12)
-    formats = []
-    rows = zip(live_share.tolist(), checkin_rate.tolist(), checkin_directed.tolist(), strict=True)
-    for share, answered, asked in rows:
-        ignored = not math.isnan(answered) and answered < 0.3
-        if (share > 0 and (share >= 0.3 or ignored)) or (ignored and asked >= 3):
-            formats.append("meeting")
-        else:
-            formats.append("check-in")
+    ignored = ~np.isnan(checkin_rate) & (np.nan_to_num(checkin_rate, nan=1.0) < 0.3)
+    meeting = ((live_share > 0) & ((live_share >= 0.3) | ignored)) | (ignored & (checkin_directed >= 3))
+    formats = [str(f) for f in np.where(meeting, "meeting", "check-in").tolist()]
     return channels, formats
 
 
@@ -228,7 +233,7 @@ def assess_health(prepared: Prepared, scores: PairScores, *, config: ScoringConf
     window = config.trend_window_days
     recent = per_pair_sum(tl.pair, tl.weight * (age < window), size)
     previous = per_pair_sum(tl.pair, tl.weight * ((age >= window) & (age < 2 * window)), size)
-    trends = [_trend(r, p) for r, p in zip(recent.tolist(), previous.tolist(), strict=True)]
+    trends = _trends(recent, previous)
     sentiment_trends = _sentiment_trends(prepared)
     channels, formats = _preferred(prepared, scores)
     unanswered, unanswered_since, unanswered_by = _unanswered(prepared, scores)
@@ -240,35 +245,42 @@ def assess_health(prepared: Prepared, scores: PairScores, *, config: ScoringConf
 
     silent_days = (as_of - scores.last_ts) / DAY
     both_ways = ((scores.count_a_to_b > 0) & (scores.count_b_to_a > 0)) | (scores.count_together > 0)
-    mattered = (scores.interaction_count >= config.risk_min_interactions) & both_ways
-    reasons: list[list[str]] = []
-    at_risk = np.zeros(size, dtype=np.bool_)
-    for i in range(size):
-        found: list[str] = []
-        if silent_days[i] > AT_RISK_HORIZON_DAYS or not mattered[i]:
-            reasons.append(found)
-            continue
-        if attention[i] < -max(OVERDUE_GRACE_DAYS, float(expected[i])):
+    eligible = (
+        (scores.interaction_count >= config.risk_min_interactions) & both_ways & (silent_days <= AT_RISK_HORIZON_DAYS)
+    )
+    trend_array = np.array(trends)
+    overdue = attention < -np.maximum(OVERDUE_GRACE_DAYS, expected)
+    falling = trend_array == "falling"
+    cooling = np.array(sentiment_trends) == "cooling"
+    slow = (
+        (replies >= 3)
+        & ~np.isnan(last_reply)
+        & (
+            np.nan_to_num(last_reply)
+            > np.maximum(SLOW_REPLY_MIN_DAYS, SLOW_REPLY_FACTOR * np.nan_to_num(scores.reply_days))
+        )
+    )
+    stalled = (unanswered >= UNANSWERED_MIN) & ((as_of - np.nan_to_num(unanswered_since)) / DAY >= UNANSWERED_MIN_DAYS)
+    at_risk = eligible & (overdue | falling | cooling | slow | stalled)
+    reasons: list[list[str]] = [[] for _ in range(size)]
+    # Words only for the pairs at risk: a few percent of a big graph.
+    for i in np.flatnonzero(at_risk).tolist():
+        found = reasons[i]
+        if overdue[i]:
             found.append(f"overdue: last contact {silent_days[i]:.0f} days ago, usually every {expected[i]:.0f} days")
-        if trends[i] == "falling":
+        if falling[i]:
             found.append(
                 f"activity falling: {recent[i]:.1f} weighted contacts in the last {window:.0f} days "
                 f"against {previous[i]:.1f} in the {window:.0f} before"
             )
-        if sentiment_trends[i] == "cooling":
+        if cooling[i]:
             found.append("sentiment cooling over the last 3 scored messages")
-        if (
-            replies[i] >= 3
-            and not math.isnan(last_reply[i])
-            and last_reply[i] > max(SLOW_REPLY_MIN_DAYS, SLOW_REPLY_FACTOR * float(scores.reply_days[i]))
-        ):
+        if slow[i]:
             found.append(
                 f"replies slowing: the last took {last_reply[i]:.0f} days against a usual {scores.reply_days[i]:.1f}"
             )
-        if unanswered[i] >= UNANSWERED_MIN and (as_of - unanswered_since[i]) / DAY >= UNANSWERED_MIN_DAYS:
+        if stalled[i]:
             found.append(f"no reply to the last {unanswered[i]} messages, sent since {_date(unanswered_since[i])}")
-        at_risk[i] = bool(found)
-        reasons.append(found)
     return PairHealth(
         expected_gap_days=expected,
         median_gap_days=median,

@@ -6,8 +6,11 @@ communication of just those pairs (:meth:`GraphStore.interactions_of_pairs`,
 which expands each pair from its less connected person), scores them with the
 same formula as the full rebuild and writes them back (adding to their monthly history).
 
-``as_of`` is the newest communication in the store, as in a rebuild; ties not
-touched keep the score (and the ``as_of``) of their last rebuild until the next
+``as_of`` defaults to the newest of the communications read, which after an
+ingest is the newest in the store, as in a rebuild (asking the store for its
+newest communication would scan every one of them in the embedded store); pass
+``as_of`` to score against another moment. Ties not touched keep the score (and
+the ``as_of``) of their last rebuild until the next
 one. Inferred edges are left to the full rebuild.
 """
 
@@ -32,6 +35,7 @@ def _rescore(
     settings: Settings,
     config: ScoringConfig | None,
     now: datetime | None,
+    as_of: datetime | None,
     clock: PhaseClock,
     batch: int = 5000,
 ) -> ScoreReport:
@@ -44,9 +48,9 @@ def _rescore(
     interactions = store.interactions_of_pairs(pairs=wanted)
     clock.lap("read")
     table, stats = build_contacts(interactions, config=config, latest=latest, only_pairs=wanted)
-    newest = store.latest_communication()
-    candidates = [t for t in (newest, stats.newest) if t is not None and t <= latest]
-    as_of = max(candidates) if candidates else None
+    if as_of is not None:
+        table = table.where(table.ts <= as_of.timestamp())  # what was known at that moment
+    as_of = as_of or stats.newest
     if as_of is None or not table.pair_count:
         return ScoreReport(
             communications=stats.communications, pairs=0, declared_only=0, as_of=as_of, seconds=clock.total
@@ -77,6 +81,7 @@ def rescore_communications(
     settings: Settings,
     config: ScoringConfig | None = None,
     now: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> ScoreReport:
     """Rescore every tie the given (new) communications touch.
 
@@ -86,6 +91,7 @@ def rescore_communications(
         settings: ``half_life_days``.
         config: the formula; the default one with the settings' half-life when omitted.
         now: the time of the run.
+        as_of: the moment to score at; the newest communication read when omitted.
     """
     clock = PhaseClock()
     config = config or ScoringConfig.from_settings(settings)
@@ -93,7 +99,7 @@ def rescore_communications(
     new = store.find_interactions(comm_ids=ids, limit=max(1, len(ids))) if ids else []
     touched, _ = build_contacts(new, config=config)
     clock.lap("find")
-    return _rescore(store, pairs=touched.pairs, settings=settings, config=config, now=now, clock=clock)
+    return _rescore(store, pairs=touched.pairs, settings=settings, config=config, now=now, as_of=as_of, clock=clock)
 
 
 def rescore_pairs(
@@ -104,6 +110,7 @@ def rescore_pairs(
     person_ids: Sequence[str] = (),
     config: ScoringConfig | None = None,
     now: datetime | None = None,
+    as_of: datetime | None = None,
 ) -> ScoreReport:
     """Rescore some ties from all their communications.
 
@@ -115,6 +122,7 @@ def rescore_pairs(
             (a manually logged meeting rescoring its attendees' ties).
         config: the formula; the default one with the settings' half-life when omitted.
         now: the time of the run.
+        as_of: the moment to score at; the newest communication read when omitted.
     """
     clock = PhaseClock()
     config = config or ScoringConfig.from_settings(settings)
@@ -125,4 +133,4 @@ def rescore_pairs(
         members = set(people)
         wanted.update(p for p in among.pairs if p[0] in members and p[1] in members)
     clock.lap("find")
-    return _rescore(store, pairs=wanted, settings=settings, config=config, now=now, clock=clock)
+    return _rescore(store, pairs=wanted, settings=settings, config=config, now=now, as_of=as_of, clock=clock)

@@ -2,8 +2,9 @@
 
 It goes through the same ingest mapping as every connector, keyed by content
 (or by the caller's ``external_id``), so logging the same interaction twice
-stores it once. The ties among its participants are then re-scored from every
-communication they share, exactly as ``tellgraph score`` would score them.
+stores it once. The ties it touches are then re-scored from every communication
+of those pairs by :func:`tellgraph.scoring.incremental.rescore_communications`,
+the formula ``tellgraph score`` uses.
 """
 
 from __future__ import annotations
@@ -13,17 +14,15 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from tellgraph.errors import InvalidInput, NotFound
-from tellgraph.graph.queries import PARTICIPATION_TYPES
 from tellgraph.graph.store import GraphStore
 from tellgraph.ingest.mapping import IdentityMap, activity_write, record_keys
 from tellgraph.ingest.service import compact
-from tellgraph.schema.labels import NodeLabel, RelType
+from tellgraph.schema.labels import NodeLabel
 from tellgraph.schema.model import (
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
     Activity,
     Channel,
-    Edge,
     Node,
     Participant,
     Person,
@@ -31,7 +30,7 @@ from tellgraph.schema.model import (
     stable_id,
     utcnow,
 )
-from tellgraph.scoring.derive import collect_pairs, score_pair
+from tellgraph.scoring.incremental import rescore_communications
 from tellgraph.settings import Settings
 
 SOURCE = "manual"
@@ -152,36 +151,7 @@ def log_interaction(
     ]
     store.write_batch(entities=compact(entities), edges=write.edges, now=now)
     store.flush()
-    took_part = {r for r in PARTICIPATION_TYPES}
-    people = sorted(
-        {e.src_id if e.src_label is NodeLabel.PERSON else e.dst_id for e in write.edges if e.type in took_part}
-    )
-    updated = rescore_pairs(store, person_ids=people, settings=settings, now=now)
+    # The same formula as `tellgraph score`, for just the ties this interaction touches.
+    report = rescore_communications(store, communication_ids=[key], settings=settings, now=now)
     [node] = store.get_nodes(label=NodeLabel.COMMUNICATION, ids=[key])
-    return LoggedInteraction(communication=node, created=True, relationships_updated=updated)
-
-
-def rescore_pairs(store: GraphStore, *, person_ids: list[str], settings: Settings, now: datetime) -> int:
-    """Re-score the KNOWS ties among some people from all the communications they share; returns how many."""
-    wanted = set(person_ids)
-    pairs, _, _ = collect_pairs(store.interactions_between(person_ids=person_ids))
-    as_of = store.latest_communication()
-    if as_of is None:
-        return 0
-    edges = [
-        Edge(
-            type=RelType.KNOWS,
-            src_label=NodeLabel.PERSON,
-            src_id=a,
-            dst_label=NodeLabel.PERSON,
-            dst_id=b,
-            props=score_pair(stats, as_of=as_of, half_life_days=settings.half_life_days),  # type: ignore[arg-type]
-            provenance=["communications"],
-        )
-        for (a, b), stats in sorted(pairs.items())
-        if a in wanted and b in wanted
-    ]
-    if edges:
-        store.upsert_edges(edges=edges, now=now)
-        store.flush()
-    return len(edges)
+    return LoggedInteraction(communication=node, created=True, relationships_updated=report.pairs)

@@ -132,7 +132,7 @@ def test_search_finds_people_and_communications(url: str) -> None:
     assert exact["search"]["edges"][0]["node"]["node"] == {"name": "Omar Haddad"}
     assert "exact" in exact["search"]["edges"][0]["node"]["matchedBy"]
     # projects, topics and the goal named after the package rank first; its messages follow
-    mail = data(url, "{ search(query: \"rights package\", first: 15) { edges { node { node { __typename } } } } }")
+    mail = data(url, '{ search(query: "rights package", first: 15) { edges { node { node { __typename } } } } }')
     assert "Communication" in {e["node"]["node"]["__typename"] for e in mail["search"]["edges"]}
 
 

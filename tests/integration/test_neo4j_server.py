@@ -132,9 +132,7 @@ def test_browser_is_served(server: LocalNeo4j) -> None:
 def test_a_taken_port_is_named_in_the_error(tmp_path: Path, shared_lib_dir: Path, taken: str) -> None:
     bolt_port, http_port = _free_ports(2)
     blocked = bolt_port if taken == "Bolt" else http_port
-    other = LocalNeo4j(
-        settings=_settings(tmp_path, bolt_port=bolt_port, http_port=http_port), lib_dir=shared_lib_dir
-    )
+    other = LocalNeo4j(settings=_settings(tmp_path, bolt_port=bolt_port, http_port=http_port), lib_dir=shared_lib_dir)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
         squatter.bind(("127.0.0.1", blocked))
         squatter.listen()

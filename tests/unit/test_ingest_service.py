@@ -78,16 +78,18 @@ def test_interaction_count_follows_the_contract(tmp_path: Path) -> None:
     ann, bo, cy, di = (ids[f"email:{a}"] for a in (ANN, BO, CY, DI))
 
     def count(x: str, y: str) -> int:
-        edge = store.get_edge(rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=x,
-                              dst_label=NodeLabel.PERSON, dst_id=y)
+        edge = store.get_edge(
+            rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=x, dst_label=NodeLabel.PERSON, dst_id=y
+        )
         return 0 if edge is None else int(edge.props["interaction_count"])
 
     assert count(ann, bo) == 2  # one each way, the duplicate copy not counted again
     assert count(ann, cy) == 2  # ann cc'd cy; cy mailed ann
     assert count(bo, cy) == 0  # co-recipients only
     assert count(ann, di) == 1 and count(cy, di) == 1
-    edge = store.get_edge(rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=ann,
-                          dst_label=NodeLabel.PERSON, dst_id=bo)
+    edge = store.get_edge(
+        rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id=ann, dst_label=NodeLabel.PERSON, dst_id=bo
+    )
     assert edge is not None
     assert 0.0 < edge.props["strength"] <= 1.0
     assert edge.props["score_reciprocity"] == 1.0

@@ -16,8 +16,16 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 def _fill(store: MemoryStore) -> None:
     store.upsert_entities(entities=[Person(id="a", name="Ann", emails=["ann@x.com"]), Person(id="b", name="Bo")])
     store.upsert_edges(
-        edges=[Edge(type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id="a", dst_label=NodeLabel.PERSON,
-                    dst_id="b", props={"strength": 0.5, "last_interaction": NOW})],
+        edges=[
+            Edge(
+                type=RelType.KNOWS,
+                src_label=NodeLabel.PERSON,
+                src_id="a",
+                dst_label=NodeLabel.PERSON,
+                dst_id="b",
+                props={"strength": 0.5, "last_interaction": NOW},
+            )
+        ],
         now=NOW,
     )
 
@@ -29,8 +37,9 @@ def test_snapshot_round_trip(tmp_path: Path) -> None:
     store.close()
     reopened = MemoryStore(path=path)
     assert reopened.checksum() == store.checksum()
-    edge = reopened.get_edge(rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id="a",
-                             dst_label=NodeLabel.PERSON, dst_id="b")
+    edge = reopened.get_edge(
+        rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id="a", dst_label=NodeLabel.PERSON, dst_id="b"
+    )
     assert edge is not None and edge.props["last_interaction"] == NOW
 
 

@@ -12,7 +12,7 @@ from tellgraph.graph.memory import MemoryStore
 from tellgraph.graph.queries import PersonQuery
 from tellgraph.graph.store import GraphPath, PathHop
 from tellgraph.schema.labels import NodeLabel, RelType
-from tellgraph.schema.model import Channel, Edge, Role
+from tellgraph.schema.model import Channel, Role
 from tellgraph.services import interactions, intros, network, person_edits, search, timeline
 from tellgraph.services.interactions import InteractionSpec, ParticipantSpec
 from tellgraph.services.people import resolve_target
@@ -290,14 +290,3 @@ def test_forget_person_audits_without_personal_data() -> None:
         person_edits.update_person(store, ref="t1", update=person_edits.PersonUpdate(name="Back"), actor="x")
     with pytest.raises(NotFound):
         person_edits.forget_person(store, ref="maya@north.tv", actor="x")
-
-
-def test_rescore_without_communications_is_a_no_op() -> None:
-    store = MemoryStore()
-    store.upsert_edges(
-        edges=[
-            Edge(type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id="a", dst_label=NodeLabel.PERSON, dst_id="b")
-        ],
-        now=T,
-    )
-    assert interactions.rescore_pairs(store, person_ids=["a", "b"], settings=Settings(), now=T) == 0

@@ -59,6 +59,9 @@ def test_tom_and_rajesh_are_cooling_and_at_risk(demo: tuple[MemoryStore, Setting
     assert props["attention_in_days"] < 0
     reasons = " | ".join(props["risk_reasons"])
     assert "overdue" in reasons and "activity falling" in reasons
+    # Rajesh's curt "not for us this cycle", 38 days after Tom's proposal.
+    assert "replies slowing: the last took 38 days" in reasons
+    assert props["sentiment_trend"] == "cooling"
     # It was a stronger tie in the summer than it is now.
     summer = strength_at(store, a=TOM, b=RAJESH, at=datetime(2026, 7, 28, tzinfo=UTC))
     assert summer.strength > props["strength"] + 0.1

@@ -86,10 +86,18 @@ def test_sentiment_trend_from_the_last_three_scored_messages() -> None:
     cooling = trend([0.9, 0.5, 0.1])
     assert cooling["sentiment_trend"] == "cooling"
     assert "sentiment cooling over the last 3 scored messages" in cooling["risk_reasons"]
+    assert trend([0.44, 0.48, 0.0])["sentiment_trend"] == "cooling"  # a warm exchange, then a curt reply
     assert trend([0.9, -0.2, 0.1, 0.3, None])["sentiment_trend"] == "warming"
-    assert trend([0.9, 0.5, 0.5])["sentiment_trend"] == "steady"
+    assert trend([0.5, 0.9, 0.5])["sentiment_trend"] == "steady"
+    assert trend([0.5, 0.45, 0.42])["sentiment_trend"] == "steady"  # within the noise
     assert trend([0.9, 0.1])["sentiment_trend"] == "steady"  # too few to tell
     assert trend([None, None, None])["sentiment_trend"] == "steady"
+
+
+def test_calendar_entries_do_not_set_the_tone() -> None:
+    comms = [mail("ann", ["bo"], days=d, sentiment=s) for d, s in ((0, 0.6), (1, 0.6), (2, 0.55))]
+    comms.append(mail("bo", ["ann"], days=3, sentiment=0.0, channel="meeting"))
+    assert health(comms, as_of_days=4)["sentiment_trend"] == "steady"
 
 
 def test_unanswered_messages_after_earlier_replies_are_a_stall() -> None:

@@ -73,3 +73,11 @@ def test_nothing_to_rescore(settings: Settings) -> None:
     store = MemoryStore()
     assert rescore_communications(store, communication_ids=[], settings=settings).pairs == 0
     assert rescore_pairs(store, pairs=[("a", "a")], settings=settings).pairs == 0
+
+
+def test_an_explicit_as_of_scores_what_was_known_then(settings: Settings) -> None:
+    store = MemoryStore()
+    write(store, BASE + NEW)
+    report = rescore_pairs(store, pairs=[("ann", "bo")], settings=settings, now=at(30), as_of=at(5))
+    assert report.as_of == at(5)
+    assert props(store, "ann", "bo")["interaction_count"] == 2  # the day-20 reply came later
