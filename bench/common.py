@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 import os
 import platform
 import resource
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager

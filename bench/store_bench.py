@@ -24,13 +24,13 @@ import contextlib
 import importlib.util
 import itertools
 import json
-import shutil
 import logging
 import math
 import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import sys
 import threading
