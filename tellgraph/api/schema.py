@@ -51,6 +51,7 @@ from tellgraph.api.types import (
     page_size,
     to_graphql,
 )
+from tellgraph.api.types.health import HealthKind, RelationshipHealth
 from tellgraph.api.types.inputs import (
     CompanyFilter,
     CompanyOrder,
@@ -79,8 +80,10 @@ from tellgraph.graph.store import check_path_args
 from tellgraph.resolution import merge
 from tellgraph.schema.labels import NodeLabel
 from tellgraph.schema.model import Node as NodeModel
+from tellgraph.services import health as health_service
 from tellgraph.services import interactions, intros, people, person_edits
 from tellgraph.services import network as network_service
+from tellgraph.services import people as people_service
 from tellgraph.services import search as search_service
 from tellgraph.settings import Settings
 
@@ -342,6 +345,38 @@ class Query:
             min_strength=min_strength or 0.0,
         )
         return Network.from_domain(graph)
+
+    @strawberry.field(
+        description=(
+            "The ties of some people (a team, or one person) that are due, at risk or cooling, most urgent first; "
+            "ties among those people themselves are left out."
+        ),
+        extensions=permissions.viewer(),
+    )
+    async def relationship_health(
+        self,
+        info: Info,
+        people: Annotated[list[str], strawberry.argument(description="Emails or ids.")],
+        kinds: list[HealthKind] | None = None,
+        due_within_days: int | None = 7,
+        min_strength: float | None = 0.0,
+        first: int | None = 20,
+    ) -> list[RelationshipHealth]:
+        ctx = info.context
+        size = page_size(first, cap=ctx.settings.api_max_page, default=20)
+        if not people or len(people) > people_service.MAX_TEAM:
+            raise InvalidInput("people", f"give between 1 and {people_service.MAX_TEAM} people")
+        found = await ctx.run(people_service.resolve_people, ctx.store, refs=people)
+        items = await ctx.run(
+            health_service.relationship_health,
+            ctx.store,
+            people=found,
+            kinds=[k.to_domain() for k in kinds] if kinds else None,
+            due_within_days=7 if due_within_days is None else due_within_days,
+            min_strength=min_strength or 0.0,
+            limit=size,
+        )
+        return [RelationshipHealth.from_domain(i) for i in items]
 
     @strawberry.field(description="Anything with an id (Relay).", extensions=permissions.viewer())
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
