@@ -203,14 +203,19 @@ def _collect_people(
         candidate.targeted = True
         candidate.evidence.insert(0, f"{_person_label(node, node.id)} is a target of the goal")
 
-    # One call per key person gives their employer, projects and events.
-    for pid, candidate in raw.items():
-        for neighbour in store.neighbours(
+    # One batched call gives every key person's employer, projects and events.
+    around = (
+        store.neighbours_many(
             label=NodeLabel.PERSON,
-            node_id=pid,
+            node_ids=list(raw),
             rel_types=[RelType.WORKS_AT, RelType.WORKED_ON, RelType.ATTENDED, RelType.ORGANIZED, RelType.CONCERNS],
             limit=200,
-        ):
+        )
+        if raw
+        else {}
+    )
+    for pid, candidate in raw.items():
+        for neighbour in around.get(pid, []):
             other, edge = neighbour.node, neighbour.edge
             if edge.type is RelType.WORKS_AT and other.label is NodeLabel.COMPANY:
                 if candidate.company_id is None or candidate.company_id == other.id:
@@ -263,6 +268,10 @@ def _collect_people(
 
 
 # -- reach ----------------------------------------------------------------------------------
+
+
+TIE_PROPS = ("strength", "interaction_count", "last_interaction", "at_risk", "risk_reasons", "next_contact_due")
+"""The KNOWS properties a tie view reads: the rest of a scored edge (breakdown, history) stays in the database."""
 
 
 def _tie_view(member: Node, props: dict[str, Any], *, now: datetime, options: GoalMapOptions) -> TieView:
@@ -388,13 +397,22 @@ def goal_map(
     # Direct ties: one neighbours call per team member.
     ties: dict[str, list[TieView]] = defaultdict(list)
     owner_of = {i: pid for pid, c in people.items() for i in c.ids}
+    known = (
+        store.neighbours_many(
+            label=NodeLabel.PERSON,
+            node_ids=[m for m in team_ids if m in team_nodes],
+            rel_types=[RelType.KNOWS],
+            limit=5000,
+            edge_props=TIE_PROPS,
+        )
+        if team_nodes
+        else {}
+    )
     for member_id in team_ids:
         member = team_nodes.get(member_id)
         if member is None:
             continue
-        for neighbour in store.neighbours(
-            label=NodeLabel.PERSON, node_id=member_id, rel_types=[RelType.KNOWS], limit=5000
-        ):
+        for neighbour in known.get(member_id, []):
             pid = owner_of.get(neighbour.node.id)
             if pid is not None:
                 ties[pid].append(_tie_view(member, neighbour.edge.props, now=now, options=options))
@@ -879,10 +897,15 @@ def _projects(
             worked[project_id].append(_person_label(candidate.node, candidate.node.id))
     # Candidates come from graph proximity (targets, projects key people or the team worked on);
     # similarity to the goal then ranks them. No scan of every project: that grows with the graph.
+    team_work = (
+        store.neighbours_many(
+            label=NodeLabel.PERSON, node_ids=list(record.team_ids), rel_types=[RelType.WORKED_ON], limit=200
+        )
+        if record.team_ids
+        else {}
+    )
     for member_id in record.team_ids:
-        for neighbour in store.neighbours(
-            label=NodeLabel.PERSON, node_id=member_id, rel_types=[RelType.WORKED_ON], limit=200
-        ):
+        for neighbour in team_work.get(member_id, []):
             if neighbour.node.label is NodeLabel.PROJECT:
                 worked[neighbour.node.id].append(team_names.get(member_id, member_id))
     pool = {i: n for i, n in target_nodes.items() if n.label is NodeLabel.PROJECT}
