@@ -46,7 +46,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         name="unique identity keys",
         statements=(
             *(_unique_id(label) for label in _ID_LABELS),
-            "CREATE CONSTRAINT company_domain_unique IF NOT EXISTS FOR (n:Company) REQUIRE n.domain IS UNIQUE",
             "CREATE CONSTRAINT schema_migration_version IF NOT EXISTS "
             "FOR (n:SchemaMigration) REQUIRE n.version IS UNIQUE",
         ),
@@ -83,6 +82,18 @@ MIGRATIONS: tuple[Migration, ...] = (
                     NodeLabel.COMMUNICATION,
                 )
             ),
+        ),
+    ),
+    Migration(
+        version=4,
+        name="company domains indexed, not unique",
+        # Version 1 made Company.domain unique. Ids already follow the domain, so the constraint
+        # only ever fired when a company first known by name later showed its domain, and then
+        # it failed the whole ingest batch; the embedded store never enforced it. A lookup index
+        # keeps domain queries fast; companies that share a domain are resolution's to merge.
+        statements=(
+            "DROP CONSTRAINT company_domain_unique IF EXISTS",
+            "CREATE INDEX company_domain IF NOT EXISTS FOR (n:Company) ON (n.domain)",
         ),
     ),
 )

@@ -69,6 +69,16 @@ def test_schema_apply_is_idempotent(store: GraphStore) -> None:
     assert second.version == first.version
 
 
+def test_companies_sharing_a_domain_are_both_kept(store: GraphStore) -> None:
+    # A company first known by name can later show a domain another node holds: the write must
+    # not fail (and lose its batch); merging the two is entity resolution's job.
+    store.apply_schema()
+    store.upsert_entities(entities=[Company(id="c-domain", name="Acme", domain="acme.example")])
+    store.upsert_entities(entities=[Company(id="c-name", name="Acme Ltd", domain="acme.example")])
+    found = store.lookup_nodes(label=NodeLabel.COMPANY, prop="domain", values=["acme.example"])
+    assert sorted(n.id for n in found) == ["c-domain", "c-name"]
+
+
 def test_entity_merge_rules(store: GraphStore) -> None:
     store.upsert_entities(entities=[person("p1", "jeff@enron.com", emails=["JEFF@enron.com"], title="VP")])
     store.upsert_entities(entities=[person("p1", "Jeff Skilling", emails=["jeff.skilling@enron.com"])])
