@@ -111,11 +111,43 @@ def load_demo(
         store.close()
 
 
+DEMO_HISTORY_WEEKS = 8
+"""Goals are also mapped weekly over the weeks before ``DEMO_NOW``, so their momentum has a history."""
+
+
+def run_demo_agents(*, settings: Settings, console: Console, now: datetime = DEMO_NOW) -> None:
+    """Snapshot every goal weekly before ``now``, then run the agents as of ``now`` so the page has actions to decide.
+
+    Idempotent: snapshots are one per goal and day, actions one per agent, target and week.
+    """
+    from datetime import timedelta
+
+    from tellgraph.agents.runner import run_agents
+    from tellgraph.goals.map import goal_map
+    from tellgraph.goals.service import list_goals
+    from tellgraph.goals.snapshots import record_snapshot
+    from tellgraph.graph.factory import open_store
+
+    store = open_store(settings=settings)
+    try:
+        # Past maps are only recorded: agents run once, now, so no stale proposals pile up.
+        for goal in list_goals(store, limit=100):
+            for weeks in range(DEMO_HISTORY_WEEKS, 0, -1):
+                past = goal_map(store, goal_id=goal.id, now=now - timedelta(weeks=weeks))
+                record_snapshot(store, goal_map=past)
+        report = run_agents(store, settings=settings, now=now)
+        console.print(f"  agents proposed {report.proposed} actions (approve or reject them on the web page)")
+        store.flush()
+    finally:
+        store.close()
+
+
 def run_demo(*, settings: Settings, port: int | None, serve: bool, console: Console) -> None:
     """The whole demo, then serve until interrupted."""
     settings = choose_store(settings=settings, console=console)
     console.print(f"Loading the demo data into the {settings.store.value} store...")
     load_demo(settings=settings, console=console)
+    run_demo_agents(settings=settings, console=console)
     if settings.store is StoreKind.NEO4J:
         console.print(
             f"Neo4j Browser: http://127.0.0.1:{settings.neo4j_http_port}/browser/  "

@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql (GraphiQL in a browser), health at /healthz."""
+"""The ASGI application: GraphQL at /graphql (GraphiQL in a browser), health at /healthz, the web page at /."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tellgraph.api.http import GraphQLEndpoint
 from tellgraph.api.persisted import PersistedQueries
 from tellgraph.api.runner import StoreRunner
 from tellgraph.api.schema import build_schema
+from tellgraph.api.web import web_routes
 from tellgraph.errors import TellgraphError
 from tellgraph.goals.embedding import Embedder
 from tellgraph.graph.store import GraphStore
@@ -95,6 +96,8 @@ def create_app(
             Route("/healthz", healthz, methods=["GET"]),
             # Every method reaches the endpoint, which answers wrong ones with a spec-conformant 405.
             Route("/graphql", endpoint),
+            # The web page and the Neo4j Browser guide: public static files; their data needs a token.
+            *web_routes(),
         ],
         lifespan=lifespan,
     )

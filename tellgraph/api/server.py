@@ -44,8 +44,10 @@ def run_server(
         )
     base = f"http://{bind_host}:{bind_port}"
     if console is not None:
+        console.print(f"Web page:     {base}/  (asks for an API token)")
         console.print(f"GraphQL API:  {base}/graphql  (GraphiQL in a browser)")
         console.print(f"Health:       {base}/healthz")
+        console.print(f"Neo4j Browser guide: run  :play {base}/browser-guide  in Neo4j Browser")
         if tokens.open:
             console.print("[yellow]No API tokens configured: the API is open to anyone on this machine.[/yellow]")
     if workers > 1:

@@ -538,6 +538,10 @@ class LocalNeo4j:
             "db.tx_log.rotation.size=32M",
             "dbms.security.auth_enabled=true",
             "dbms.usage_report.enabled=false",
+            # Browser may fetch guides and styles from these hosts (any port): `tellgraph serve` on
+            # 127.0.0.1 serves `:play http://127.0.0.1:8000/browser-guide` and its GraSS file.
+            # (5.26 still names the setting "whitelist"; "remote_content_allowlist" fails strict validation.)
+            "browser.remote_content_hostname_whitelist=guides.neo4j.com,localhost,127.0.0.1",
             # Netty waits 5 s of quiet per event loop on shutdown; 1 s makes stop ~8 s faster.
             "internal.dbms.bolt.netty_server_shutdown_quiet_period=1",
         ]
