@@ -8,6 +8,7 @@ upserts keyed on ids; reads return domain models from :mod:`tellgraph.schema`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -33,10 +34,13 @@ MAX_PATH_HOPS = 6
 MAX_PATHS = 100
 
 
-class Interaction(BaseModel):
-    """One communication reduced to who took part how: the input of scoring."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interaction:
+    """One communication reduced to who took part how: the input of scoring.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass, not a pydantic model: a full rescore reads millions of these from
+    the store, which built them from its own data, so validation would only cost time.
+    """
 
     id: str
     timestamp: datetime
