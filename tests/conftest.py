@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import hypothesis_profiles
+
+hypothesis_profiles.load()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

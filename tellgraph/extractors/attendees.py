@@ -201,14 +201,16 @@ class AttendeesConnector:
     def _read_file(self, file: SourceFile) -> Iterator[SourceRecord]:
         table = read_csv_table(file.text)
         if isinstance(table, str):
-            yield Rejected(source=self.kind, source_key=file.where(), reason=table)
+            yield Rejected(source=self.kind, source_key=file.where(), reason=file.explain(table))
             return
         columns = {key: _COLUMNS[key.partition("#")[0]] for key in table.keys if key.partition("#")[0] in _COLUMNS}
         if not {"name", "first_name", "last_name", "email"} & set(columns.values()):
             yield Rejected(
                 source=self.kind,
                 source_key=file.where(),
-                reason=f"no attendee name or e-mail column in the header ({', '.join(table.columns)[:300]})",
+                reason=file.explain(
+                    f"no attendee name or e-mail column in the header ({', '.join(table.columns)[:300]})"
+                ),
             )
             return
         events: dict[str, _Event] = {}

@@ -88,9 +88,14 @@ CHECKPOINT_EVERY = 1000
 
 DONE = "done"
 
+BINARY_TEXT_REASON = "binary file (mostly control characters), not a text export"
+
 _R = TypeVar("_R")
 _SNIFF_BYTES = 8192
 _BINARY_CONTROL_RATIO = 0.05
+_BINARY_NUL_RATIO = 0.01
+# Zip (xlsx, docx, zipped exports), legacy Office (xls), PDF, gzip.
+_BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF-", b"\x1f\x8b")
 _MAX_PREAMBLE_ROWS = 50
 
 
@@ -106,6 +111,9 @@ class SourceFile:
             ``latin-1``).
         digest: SHA-256 of the raw bytes.
         resume_after: rows already yielded in an earlier run (0: read from the start).
+        looks_binary: the text is mostly control characters. Such a file is still parsed, so a
+            few good rows among corrupt ones are kept; when it yields nothing usable,
+            :meth:`explain` names the likelier cause.
     """
 
     path: Path
@@ -114,6 +122,11 @@ class SourceFile:
     encoding: str
     digest: str
     resume_after: int = 0
+    looks_binary: bool = False
+
+    def explain(self, reason: str) -> str:
+        """Why the whole file was rejected: ``reason``, unless the file looks binary."""
+        return BINARY_TEXT_REASON if self.looks_binary else reason
 
     @property
     def fingerprint(self) -> str:
@@ -222,13 +235,14 @@ def _load_file(
         return
     done = CheckpointMark(stream=stream, cursor=f"{DONE}@{digest[:16]}")
     problem = _binary_problem(data)
+    looks_binary = False
     if problem is None:
         text, encoding = decode_bytes(data)
         text = _normalise_text(text)
         if not text.strip():
             problem = "empty file"
-        elif _control_ratio(text[:_SNIFF_BYTES]) > _BINARY_CONTROL_RATIO:
-            problem = "binary file (mostly control characters), not a text export"
+        else:
+            looks_binary = _control_ratio(text[:_SNIFF_BYTES]) > _BINARY_CONTROL_RATIO
     if problem is not None:
         yield Rejected(source=kind, source_key=stream, reason=problem)
         yield done
@@ -240,6 +254,7 @@ def _load_file(
         encoding=encoding,
         digest=digest,
         resume_after=state if isinstance(state, int) else 0,
+        looks_binary=looks_binary,
     )
 
 
@@ -249,7 +264,11 @@ def _binary_problem(data: bytes) -> str | None:
     head = data[:_SNIFF_BYTES]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None  # UTF-16 text (Excel's "Unicode text") is full of NULs
-    if b"\x00" in head:
+    if head.startswith(_BINARY_MAGIC):
+        return "binary file (a spreadsheet, archive or PDF), not a text export; save it as CSV"
+    # A stray NUL in one cell of a broken export must not cost every other row (NULs are
+    # dropped when the text is decoded); a file that is largely NULs is binary.
+    if head.count(b"\x00") > max(1, len(head) * _BINARY_NUL_RATIO):
         return "binary file (contains NUL bytes), not a text export"
     return None
 
@@ -920,7 +939,7 @@ class ContactsConnector:
     def _read_file(self, file: SourceFile) -> Iterator[SourceRecord]:
         table = read_csv_table(file.text)
         if isinstance(table, str):
-            yield Rejected(source=self.kind, source_key=file.where(), reason=table)
+            yield Rejected(source=self.kind, source_key=file.where(), reason=file.explain(table))
             return
         columns = self.columns_for(table.keys)
         targets = set(columns.values())
@@ -928,7 +947,7 @@ class ContactsConnector:
             yield Rejected(
                 source=self.kind,
                 source_key=file.where(),
-                reason=(
+                reason=file.explain(
                     "no name, e-mail or LinkedIn column recognised in the header "
                     f"({', '.join(table.columns)[:300]}); pass a column mapping"
                 ),

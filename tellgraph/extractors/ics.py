@@ -164,18 +164,32 @@ class IcsConnector:
                 yield item
 
     def _read_file(self, file: SourceFile) -> Iterator[SourceRecord]:
+        broken: list[str] = []
         try:
             calendars = Calendar.from_ical(file.text, multiple=True)
         except Exception as exc:
-            # icalendar raises assorted errors (ValueError, KeyError, IndexError...) on malformed input.
-            yield Rejected(
-                source=self.kind,
-                source_key=file.where(),
-                reason=f"not a valid iCalendar file: {str(exc)[:200]}",
-            )
-            return
+            # icalendar raises assorted errors (ValueError, KeyError, IndexError...) on malformed input,
+            # and one bad line anywhere fails the whole file: parse its events one by one instead.
+            calendars, broken = _salvage(file.text)
+            if not calendars and not broken:
+                yield Rejected(
+                    source=self.kind,
+                    source_key=file.where(),
+                    reason=file.explain(f"not a valid iCalendar file: {str(exc)[:200]}"),
+                )
+                return
+        else:
+            # A lenient parse can still lose events (an unclosed VEVENT swallows what follows it).
+            found = sum(len(calendar.walk("VEVENT")) for calendar in calendars)
+            if found < _event_markers(file.text):
+                salvaged, salvage_broken = _salvage(file.text)
+                if len(salvaged) > found:
+                    calendars, broken = salvaged, salvage_broken
         chosen: dict[str, _Parsed] = {}
         count = 0
+        for reason in broken:
+            count += 1
+            yield Rejected(source=self.kind, source_key=file.where(f"event {count}"), reason=reason)
         for calendar in calendars:
             cancelled_calendar = _text(calendar, "METHOD").upper() == "CANCEL"
             for event in calendar.walk("VEVENT"):
@@ -194,7 +208,7 @@ class IcsConnector:
                     # A later SEQUENCE (or a later copy of the same one) is the current version.
                     chosen[parsed.key] = parsed
         if count == 0:
-            yield Rejected(source=self.kind, source_key=file.where(), reason="no VEVENT in the calendar")
+            yield Rejected(source=self.kind, source_key=file.where(), reason=file.explain("no VEVENT in the calendar"))
         for parsed in chosen.values():
             yield parsed.record
 
@@ -303,3 +317,63 @@ class IcsConnector:
                 response=partstat if role is Role.ATTENDEE else None,
             )
         return list(people.values()), skipped
+
+
+_CALENDAR_PROPS = ("VERSION:", "PRODID:", "METHOD:", "CALSCALE:")
+
+
+def _event_markers(text: str) -> int:
+    """How many events the file opens (``BEGIN:VEVENT`` lines)."""
+    return sum(1 for line in text.split("\n") if line.strip().upper() == "BEGIN:VEVENT")
+
+
+def _salvage(text: str) -> tuple[list[Any], list[str]]:
+    """Each ``VEVENT`` of a calendar that does not parse as a whole, parsed on its own.
+
+    Every event is wrapped in a calendar with the file's calendar properties and time
+    zones. Lines outside events are dropped. Returns the calendars that parsed (one
+    per event) and a reason for each event that did not (an unclosed event included).
+    """
+    head: list[str] = []
+    zones: list[str] = []
+    events: list[list[str]] = []
+    broken: list[str] = []
+    current: list[str] | None = None
+    zone: list[str] | None = None
+    for line in text.split("\n"):
+        marker = line.strip().upper()
+        if marker == "BEGIN:VEVENT":
+            if current is not None:
+                broken.append("unreadable event: it is never closed (no END:VEVENT before the next event)")
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if marker == "END:VEVENT":
+                events.append(current)
+                current = None
+        elif marker == "BEGIN:VTIMEZONE":
+            zone = [line]
+        elif zone is not None:
+            zone.append(line)
+            if marker == "END:VTIMEZONE":
+                zones.extend(zone)
+                zone = None
+        elif marker.startswith(_CALENDAR_PROPS):
+            head.append(line)
+    if current is not None:
+        broken.append("unreadable event: it is never closed (no END:VEVENT)")
+    calendars: list[Any] = []
+    for lines in events:
+        parsed = None
+        for context in (head + zones, head):
+            wrapped = "\n".join(["BEGIN:VCALENDAR", *context, *lines, "END:VCALENDAR"])
+            try:
+                parsed = Calendar.from_ical(wrapped)
+                break
+            except Exception as exc:  # as above: icalendar's errors vary with the input
+                problem = str(exc)
+        if parsed is None:
+            broken.append(f"unreadable event: {problem}"[:300])
+        else:
+            calendars.append(parsed)
+    return calendars, broken

@@ -131,7 +131,7 @@ class LinkedInConnector:
             yield Rejected(
                 source=self.kind,
                 source_key=file.where(),
-                reason=f"not a LinkedIn Connections.csv: {table} starting 'First Name,Last Name'",
+                reason=file.explain(f"not a LinkedIn Connections.csv: {table} starting 'First Name,Last Name'"),
             )
             return
         layout = "current" if "url" in table.keys else "legacy"

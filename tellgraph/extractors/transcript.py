@@ -497,7 +497,7 @@ class TranscriptConnector:
             return Rejected(
                 source=self.kind,
                 source_key=file.where(),
-                reason=(
+                reason=file.explain(
                     f"no speaker lines found in this {fmt} transcript: expected 'Name: text' lines, "
                     "WebVTT <v Name> voices or 'Name:' cue prefixes"
                 ),
