@@ -9,6 +9,7 @@ from typing import Self
 import strawberry
 
 from tellgraph.agents.approval import ActionResult
+from tellgraph.api.types.mirror import mirror
 from tellgraph.goals import models
 from tellgraph.schema.actions import ActionStatus
 from tellgraph.schema.actions import SuggestedAction as SuggestedActionModel
@@ -50,13 +51,12 @@ class GoalTarget:
 
     @classmethod
     def from_domain(cls, target: models.GoalTarget) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            target,
             id=strawberry.ID(target.id),
             kind=target.label.value,
-            name=target.name,
             origin=target.origin.value,
-            reason=target.reason,
-            score=target.score,
         )
 
 
@@ -72,14 +72,11 @@ class TargetSuggestion:
 
     @classmethod
     def from_domain(cls, s: models.TargetSuggestion) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            s,
             id=strawberry.ID(s.id),
             kind=s.label.value,
-            name=s.name,
-            score=s.score,
-            method=s.method,
-            reason=s.reason,
-            applied=s.applied,
         )
 
 
@@ -189,15 +186,10 @@ class DirectTie:
 
     @classmethod
     def from_domain(cls, tie: models.TieView) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            tie,
             team_member=GoalPerson.from_domain(tie.team_member),
-            strength=tie.strength,
-            interaction_count=tie.interaction_count,
-            last_interaction=tie.last_interaction,
-            days_since=tie.days_since,
-            cold=tie.cold,
-            at_risk=tie.at_risk,
-            reasons=tie.reasons,
         )
 
 
@@ -218,19 +210,15 @@ class KeyPerson:
 
     @classmethod
     def from_domain(cls, k: models.KeyPerson) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            k,
             person=GoalPerson.from_domain(k.person),
             ids=[strawberry.ID(i) for i in k.ids],
             company_id=strawberry.ID(k.company_id) if k.company_id else None,
-            company_name=k.company_name,
-            role_score=k.role_score,
-            seniority=k.seniority,
-            decision_maker=k.decision_maker,
-            targeted=k.targeted,
             status=k.status.value,
             best_path=WarmPath.from_domain(k.best_path) if k.best_path else None,
             direct_ties=[DirectTie.from_domain(t) for t in k.direct_ties],
-            evidence=k.evidence,
         )
 
 
@@ -247,15 +235,13 @@ class TargetCoverage:
 
     @classmethod
     def from_domain(cls, t: models.TargetView) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            t,
             id=strawberry.ID(t.id),
             kind=t.label.value,
-            name=t.name,
             origin=t.origin.value,
             people_ids=[strawberry.ID(i) for i in t.people_ids],
-            covered=t.covered,
-            best_score=t.best_score,
-            evidence=t.evidence,
         )
 
 
@@ -270,14 +256,7 @@ class GoalCoverage:
 
     @classmethod
     def from_domain(cls, c: models.Coverage) -> Self:
-        return cls(
-            threshold=c.threshold,
-            covered=c.covered,
-            direct=c.direct,
-            total=c.total,
-            ratio=c.ratio,
-            explanation=c.explanation,
-        )
+        return mirror(cls, c)
 
 
 @strawberry.type(description="A target nobody reaches, a role nobody knows, a tie gone cold.")
@@ -292,14 +271,12 @@ class GoalGap:
 
     @classmethod
     def from_domain(cls, g: models.Gap) -> Self:
-        return cls(
-            key=g.key,
+        return mirror(
+            cls,
+            g,
             kind=g.kind.value,
             target_id=strawberry.ID(g.target_id) if g.target_id else None,
             person_id=strawberry.ID(g.person_id) if g.person_id else None,
-            title=g.title,
-            severity=g.severity,
-            evidence=g.evidence,
         )
 
 
@@ -316,15 +293,10 @@ class GoalCommunication:
 
     @classmethod
     def from_domain(cls, c: models.CommView) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            c,
             id=strawberry.ID(c.id),
-            timestamp=c.timestamp,
-            subject=c.subject,
-            channel=c.channel,
-            score=c.score,
-            proximity=c.proximity,
-            semantic=c.semantic,
-            evidence=c.evidence,
         )
 
 
@@ -339,13 +311,10 @@ class GoalProject:
 
     @classmethod
     def from_domain(cls, p: models.ProjectView) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            p,
             id=strawberry.ID(p.id),
-            name=p.name,
-            stage=p.stage,
-            targeted=p.targeted,
-            score=p.score,
-            evidence=p.evidence,
         )
 
 
@@ -385,20 +354,13 @@ class GoalStall:
 
     @classmethod
     def from_domain(cls, s: models.Stall) -> Self:
-        return cls(
-            key=s.key,
+        return mirror(
+            cls,
+            s,
             kind=s.kind.value,
-            subject=s.subject,
             last_communication_id=strawberry.ID(s.last_comm_id),
-            first_unanswered_at=s.first_unanswered_at,
-            last_activity_at=s.last_activity_at,
-            days_waiting=s.days_waiting,
-            days_silent=s.days_silent,
-            chasers=s.chasers,
             team_ids=[strawberry.ID(i) for i in s.team_ids],
             external_ids=[strawberry.ID(i) for i in s.external_ids],
-            new=s.new,
-            evidence=s.evidence,
         )
 
 
@@ -416,16 +378,12 @@ class NextStep:
 
     @classmethod
     def from_domain(cls, s: models.NextStep) -> Self:
-        return cls(
-            key=s.key,
-            kind=s.kind,
+        return mirror(
+            cls,
+            s,
             actor=GoalPerson.from_domain(s.actor) if s.actor else None,
             contact=GoalPerson.from_domain(s.contact),
             via=GoalPerson.from_domain(s.via) if s.via else None,
-            why=s.why,
-            why_now=s.why_now,
-            priority=s.priority,
-            evidence=s.evidence,
         )
 
 
@@ -440,14 +398,7 @@ class GoalSnapshot:
 
     @classmethod
     def from_domain(cls, s: models.SnapshotView) -> Self:
-        return cls(
-            at=s.at,
-            coverage=s.coverage,
-            reach_score=s.reach_score,
-            activity_30=s.activity_30,
-            open_stalls=s.open_stalls,
-            gaps=s.gaps,
-        )
+        return mirror(cls, s)
 
 
 @strawberry.type(description="What changed since the latest earlier snapshot.")
@@ -483,10 +434,10 @@ class GoalMap:
 
     @classmethod
     def from_domain(cls, m: models.GoalMap) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            m,
             goal=GoalDetail.from_domain(m.goal),
-            generated_at=m.generated_at,
-            days_to_deadline=m.days_to_deadline,
             coverage=GoalCoverage.from_domain(m.coverage),
             targets=[TargetCoverage.from_domain(t) for t in m.targets],
             people=[KeyPerson.from_domain(k) for k in m.people],
@@ -534,32 +485,19 @@ class SuggestedAction:
 
     @classmethod
     def from_domain(cls, a: SuggestedActionModel) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            a,
             id=strawberry.ID(a.id),
-            kind=a.kind,
-            agent=a.agent,
             channel=a.channel.value,
             status=SuggestedActionStatus(a.status.value),
-            title=a.title,
             target_ids=[strawberry.ID(i) for i in a.target_ids],
             goal_id=strawberry.ID(a.goal_id) if a.goal_id else None,
             actor_id=strawberry.ID(a.actor_id) if a.actor_id else None,
             via_id=strawberry.ID(a.via_id) if a.via_id else None,
             recipients=list(a.recipients),
-            subject=a.subject,
-            draft=a.draft,
             reasons=list(a.reasons),
             evidence=list(a.evidence),
-            priority=a.priority,
-            needs_approval=a.needs_approval,
-            proposed_at=a.proposed_at,
-            edited=a.edited,
-            decided_by=a.decided_by,
-            decided_at=a.decided_at,
-            reject_reason=a.reject_reason,
-            execution_id=a.execution_id,
-            executed_at=a.executed_at,
-            execution_error=a.execution_error,
         )
 
 
@@ -572,9 +510,8 @@ class ActionOutcome:
 
     @classmethod
     def from_domain(cls, r: ActionResult) -> Self:
-        return cls(
+        return mirror(
+            cls,
+            r,
             action=SuggestedAction.from_domain(r.action),
-            executed_now=r.executed_now,
-            recovered=r.recovered,
-            message=r.message,
         )
