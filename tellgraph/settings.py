@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     neo4j_browser_version: str = "5.24.0"
     neo4j_start_timeout: float = 180.0
     neo4j_connect_timeout: float = 5.0
+    # How long the driver retries one transaction on transient errors (deadlocks, a leader switch, a restart).
+    neo4j_max_retry_time: float = 15.0
+
+    # How an ingest run waits for a store that went away: exponential backoff from the initial delay,
+    # each wait at most max_delay, giving up (StoreUnavailable) once it has waited retry_timeout seconds.
+    store_retry_timeout: float = 120.0
+    store_retry_initial_delay: float = 0.5
+    store_retry_max_delay: float = 15.0
 
     api_tokens: SecretStr = SecretStr("")
     api_host: str = "127.0.0.1"
@@ -88,6 +96,15 @@ class Settings(BaseSettings):
     def _positive_batch(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator(
+        "neo4j_max_retry_time", "store_retry_timeout", "store_retry_initial_delay", "store_retry_max_delay"
+    )
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must not be negative")
         return value
 
     @property

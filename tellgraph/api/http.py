@@ -229,10 +229,12 @@ class GraphQLEndpoint:
         if result.extensions:
             body["extensions"] = result.extensions
         status = 400 if request_error and media == GRAPHQL_RESPONSE else 200
+        headers = {"X-Request-Id": context.request_id}
         if codes.is_unavailable(formatted):
             status = 503
+            headers["Retry-After"] = "5"
             self.health.mark_down(next(e["message"] for e in formatted if e["extensions"]["code"] == codes.UNAVAILABLE))
-        return self._respond(body, status=status, media=media, headers={"X-Request-Id": context.request_id})
+        return self._respond(body, status=status, media=media, headers=headers)
 
     async def _params(self, request: Request) -> dict[str, Any]:
         if request.method == "GET":

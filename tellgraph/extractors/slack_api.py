@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from http.client import RemoteDisconnected
 from typing import TYPE_CHECKING, Any
 from urllib.error import URLError
 from urllib.parse import urlparse
@@ -21,6 +22,7 @@ from urllib.parse import urlparse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 
 from tellgraph.errors import ConnectorError
 from tellgraph.extractors.slack_export import (
@@ -43,6 +45,9 @@ from tellgraph.schema.records import CheckpointMark, Rejected, SourceRecord
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
+    from slack_sdk.http_retry.request import HttpRequest
+    from slack_sdk.http_retry.response import HttpResponse
+    from slack_sdk.http_retry.state import RetryState
     from slack_sdk.web import SlackResponse
 
 logger = logging.getLogger(__name__)
@@ -50,7 +55,13 @@ logger = logging.getLogger(__name__)
 KIND = "slack"
 
 DEFAULT_MAX_RETRIES = 5
-"""How often a rate-limited (429) or failed connection is retried before giving up."""
+"""How often a rate-limited (429), failed (5xx), timed-out or dropped request is retried before giving up."""
+
+SERVER_ERRORS = frozenset({500, 502, 503, 504})
+"""Statuses that mean Slack (or a proxy before it) failed for now; worth retrying."""
+
+_CONNECTION_ERRORS: list[type[Exception]] = [URLError, ConnectionResetError, RemoteDisconnected, TimeoutError]
+"""slack_sdk retries the first three by default; a read timeout (TimeoutError) is just as transient."""
 
 DEFAULT_PAGE_SIZE = 200
 """Slack recommends no more than 200 items per page."""
@@ -74,25 +85,48 @@ _FATAL_ERRORS = frozenset(
 _CONVERSATION_TYPES = "public_channel,private_channel,mpim,im"
 
 
+class ServerErrorRetryHandler(RetryHandler):
+    """Retries HTTP 500, 502, 503 and 504 with exponential backoff (slack_sdk's own handler knows only 500 and 503)."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code in SERVER_ERRORS
+
+
 def _ensure_retry_handlers(client: WebClient, *, max_retries: int) -> None:
-    """Give ``client`` bounded retries on 429 (honouring Retry-After) and on connection errors."""
-    handlers = list(client.retry_handlers or [])
+    """Give ``client`` bounded retries on 429 (honouring Retry-After), 5xx, timeouts and dropped connections."""
+    # slack_sdk gives every WebClient a ConnectionErrorRetryHandler that retries once and not on read
+    # timeouts; ours replaces it.
+    handlers = [
+        h
+        for h in client.retry_handlers or []
+        if not (type(h) is ConnectionErrorRetryHandler and TimeoutError not in h.error_types_to_do_retries)
+    ]
     if not any(isinstance(h, RateLimitErrorRetryHandler) for h in handlers):
         handlers.append(RateLimitErrorRetryHandler(max_retry_count=max_retries))
+    if not any(isinstance(h, ServerErrorRetryHandler) for h in handlers):
+        handlers.append(ServerErrorRetryHandler(max_retry_count=max_retries))
     if not any(isinstance(h, ConnectionErrorRetryHandler) for h in handlers):
-        handlers.append(ConnectionErrorRetryHandler(max_retry_count=max_retries))
+        handlers.append(ConnectionErrorRetryHandler(max_retry_count=max_retries, error_types=list(_CONNECTION_ERRORS)))
     client.retry_handlers = handlers
 
 
 def make_slack_client(
     *, token: str, base_url: str | None = None, max_retries: int = DEFAULT_MAX_RETRIES, timeout: int = 30
 ) -> WebClient:
-    """A ``WebClient`` with bounded retries on rate limits and connection errors.
+    """A ``WebClient`` with bounded retries on rate limits, server errors, timeouts and connection errors.
 
     Args:
         token: a bot or user token (``xoxb-...``/``xoxp-...``); it is never logged.
         base_url: the Web API root, ``https://slack.com/api/`` by default (tests point it at 127.0.0.1).
-        max_retries: retries per call on 429 (waiting ``Retry-After``) and on connection errors.
+        max_retries: retries per call on 429 (waiting ``Retry-After``), on 5xx, timeouts and connection
+            errors (waiting 0.5, 1, 2... seconds plus jitter).
         timeout: seconds per HTTP request.
     """
     kwargs: dict[str, Any] = {"token": token, "timeout": timeout}
@@ -117,8 +151,11 @@ class SlackApiConnector:
     First the users (``users.list``) as contacts, then for every conversation
     (``conversations.list``, or only ``channels``) its history
     (``conversations.history``) and thread replies (``conversations.replies``),
-    oldest first. Rate limits are retried by the client (``Retry-After``, bounded);
-    a conversation the token cannot read is reported as :class:`Rejected` and the
+    oldest first. Rate limits (``Retry-After``), server errors, timeouts and dropped
+    connections are retried by the client, a bounded number of times; past that the
+    run stops with :class:`ConnectorError`, and since a conversation's checkpoint is
+    yielded only after all of its messages, nothing unread is ever marked as read.
+    A conversation the token cannot read is reported as :class:`Rejected` and the
     others are still read.
 
     Checkpoints: one stream per conversation (its id) whose cursor is the newest
@@ -181,12 +218,18 @@ class SlackApiConnector:
                 raise ConnectorError(
                     KIND, f"{method} is still rate limited (HTTP 429) after {self._max_retries} retries"
                 ) from exc
+            if isinstance(status, int) and status >= 500:
+                raise ConnectorError(
+                    KIND, f"{method} still failing with HTTP {status} after {self._max_retries} retries"
+                ) from exc
             if error in _FATAL_ERRORS or method in {"auth.test", "users.list", "conversations.list"}:
                 raise ConnectorError(KIND, f"{method} failed: {error} (HTTP {status})") from exc
             raise _ChannelFailed(error) from exc
         except (URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ConnectorError(KIND, f"{method}: cannot reach Slack: {reason}") from exc
+            reason = getattr(exc, "reason", exc) or type(exc).__name__
+            raise ConnectorError(
+                KIND, f"{method}: cannot reach Slack: {reason} (after {self._max_retries} retries)"
+            ) from exc
         except SlackClientError as exc:
             raise ConnectorError(KIND, f"{method} failed: {type(exc).__name__}") from exc
         data = response.data

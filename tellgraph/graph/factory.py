@@ -28,6 +28,7 @@ def open_store(*, settings: Settings, kind: StoreKind | None = None, check: bool
             password=settings.neo4j_password.get_secret_value(),
             database=settings.neo4j_database,
             connect_timeout=settings.neo4j_connect_timeout,
+            max_retry_time=settings.neo4j_max_retry_time,
         )
     else:
         from tellgraph.graph.memory import MemoryStore

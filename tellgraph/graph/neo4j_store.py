@@ -15,7 +15,14 @@ from typing import Any, LiteralString
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from tellgraph.errors import InvalidInput, StoreError, StoreUnavailable
 from tellgraph.graph import neo4j_cypher as cypher
@@ -95,6 +102,20 @@ def _iso(value: Any) -> Any:
     return as_utc(value).isoformat() if isinstance(value, datetime) else value
 
 
+def _interaction(r: neo4j.Record) -> Interaction:
+    """An ``Interaction`` from a row of the interaction queries (id, timestamp, channel, ...)."""
+    return Interaction(
+        id=r["id"],
+        timestamp=_native(r["timestamp"]),
+        channel=r["channel"] or "",
+        thread_key=r["thread_key"],
+        sentiment=r["sentiment"],
+        senders=sorted(r["senders"]),
+        recipients=sorted((p, t) for p, t in r["recipients"]),
+        participants=sorted(r["participants"]),
+    )
+
+
 def _q(text: str) -> LiteralString:
     # Queries are built only from allow-listed labels and constants (see neo4j_cypher).
     return text
@@ -109,10 +130,25 @@ class Neo4jStore:
         password: the user's password (kept only inside the driver).
         database: the database name.
         connect_timeout: seconds to wait for a connection.
+        max_retry_time: seconds the driver retries one transaction on transient failures
+            (deadlocks, a server restarting, a cluster electing a new leader).
+
+    A ``neo4j://`` URI uses the routing driver: reads (``execute_query`` with read
+    routing, read sessions) go to readers and writes to the leader, and managed
+    transactions are retried, so a cluster or Aura works unchanged. Errors that
+    outlast the retries become :class:`StoreUnavailable` (connection lost, database
+    restarting, lock contention) or :class:`StoreError` (the query itself failed).
     """
 
     def __init__(
-        self, *, uri: str, user: str, password: str, database: str = "neo4j", connect_timeout: float = 5.0
+        self,
+        *,
+        uri: str,
+        user: str,
+        password: str,
+        database: str = "neo4j",
+        connect_timeout: float = 5.0,
+        max_retry_time: float = 15.0,
     ) -> None:
         self._uri = uri
         self._database = database
@@ -122,7 +158,7 @@ class Neo4jStore:
                 uri,
                 auth=(user, password),
                 connection_timeout=connect_timeout,
-                max_transaction_retry_time=15.0,
+                max_transaction_retry_time=max_retry_time,
                 liveness_check_timeout=30.0,
                 # Our queries name labels and types that may not exist yet in an empty database.
                 notifications_min_severity="OFF",
@@ -144,15 +180,23 @@ class Neo4jStore:
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ,
                 database_=self._database,
             )
-        except AuthError as exc:
-            raise StoreUnavailable(self._uri, f"authentication failed ({exc.code})") from exc
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
-        except Neo4jError as exc:
-            raise StoreError(query.strip().split("\n", 1)[0][:80], f"{exc.code}: {exc.message}") from exc
-        except DriverError as exc:
-            raise StoreUnavailable(self._uri, f"{type(exc).__name__}: {exc}") from exc
+        except (DriverError, Neo4jError) as exc:
+            raise self._translate(exc, query.strip().split("\n", 1)[0][:80]) from exc
         return list(result.records)
+
+    def _translate(self, exc: DriverError | Neo4jError, operation: str) -> StoreError | StoreUnavailable:
+        """A driver error as ours: unavailable (worth retrying later) or a failed operation."""
+        if isinstance(exc, AuthError):
+            return StoreUnavailable(self._uri, f"authentication failed ({exc.code})")
+        if isinstance(exc, ServiceUnavailable | SessionExpired):
+            return StoreUnavailable(self._uri, str(exc) or type(exc).__name__)
+        if isinstance(exc, TransientError):
+            # Still failing after the driver's retries: a database starting or stopping, a leader
+            # election, lock contention. The caller may try again later; the query itself is fine.
+            return StoreUnavailable(self._uri, f"{exc.code}: {exc.message}")
+        if isinstance(exc, Neo4jError):
+            return StoreError(operation, f"{exc.code}: {exc.message}")
+        return StoreUnavailable(self._uri, f"{type(exc).__name__}: {exc}")
 
     def _stream(self, query: str, params: Mapping[str, Any] | None = None) -> Iterator[neo4j.Record]:
         """Stream a large result lazily instead of materialising it."""
@@ -162,10 +206,8 @@ class Neo4jStore:
                 database=self._database, default_access_mode=neo4j.READ_ACCESS, fetch_size=5000
             ) as session:
                 yield from session.run(_q(query), dict(params or {}))
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
-        except Neo4jError as exc:
-            raise StoreError("stream", f"{exc.code}: {exc.message}") from exc
+        except (DriverError, Neo4jError) as exc:
+            raise self._translate(exc, "stream") from exc
 
     def _auto_commit(self, query: str, params: Mapping[str, Any] | None = None) -> None:
         """Schema statements and CALL IN TRANSACTIONS need an auto-commit transaction."""
@@ -173,12 +215,8 @@ class Neo4jStore:
         try:
             with self._driver.session(database=self._database) as session:
                 session.run(_q(query), dict(params or {})).consume()
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
-        except AuthError as exc:
-            raise StoreUnavailable(self._uri, f"authentication failed ({exc.code})") from exc
-        except Neo4jError as exc:
-            raise StoreError(query.strip().split("\n", 1)[0][:80], f"{exc.code}: {exc.message}") from exc
+        except (DriverError, Neo4jError) as exc:
+            raise self._translate(exc, query.strip().split("\n", 1)[0][:80]) from exc
 
     # -- lifecycle ----------------------------------------------------------
     def ping(self) -> None:
@@ -234,14 +272,8 @@ class Neo4jStore:
         try:
             with self._driver.session(database=self._database) as session:
                 return session.execute_write(work)
-        except AuthError as exc:
-            raise StoreUnavailable(self._uri, f"authentication failed ({exc.code})") from exc
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailable(self._uri, str(exc) or type(exc).__name__) from exc
-        except Neo4jError as exc:
-            raise StoreError("write", f"{exc.code}: {exc.message}") from exc
-        except DriverError as exc:
-            raise StoreUnavailable(self._uri, f"{type(exc).__name__}: {exc}") from exc
+        except (DriverError, Neo4jError) as exc:
+            raise self._translate(exc, "write") from exc
 
     @staticmethod
     def _entity_statements(entities: Sequence[Entity], now: datetime) -> list[tuple[str, dict[str, Any]]]:
@@ -401,16 +433,7 @@ class Neo4jStore:
 
     def iter_interactions(self) -> Iterator[Interaction]:
         for r in self._stream(cypher.INTERACTIONS):
-            yield Interaction(
-                id=r["id"],
-                timestamp=_native(r["timestamp"]),
-                channel=r["channel"] or "",
-                thread_key=r["thread_key"],
-                sentiment=r["sentiment"],
-                senders=sorted(r["senders"]),
-                recipients=sorted((p, t) for p, t in r["recipients"]),
-                participants=sorted(r["participants"]),
-            )
+            yield _interaction(r)
 
     def counts(self) -> StoreCounts:
         nodes: dict[str, int] = {}
@@ -441,16 +464,7 @@ class Neo4jStore:
             return []
         params = {"person_ids": list(person_ids), "comm_ids": list(comm_ids), "since": since, "limit": limit}
         return [
-            Interaction(
-                id=r["id"],
-                timestamp=_native(r["timestamp"]),
-                channel=r["channel"] or "",
-                thread_key=r["thread_key"],
-                sentiment=r["sentiment"],
-                senders=sorted(r["senders"]),
-                recipients=sorted((p, t) for p, t in r["recipients"]),
-                participants=sorted(r["participants"]),
-            )
+            _interaction(r)
             for r in self._run(cypher.FIND_INTERACTIONS, params)
         ]
 
@@ -595,16 +609,7 @@ class Neo4jStore:
         if len(ids) < 2:
             return []
         return [
-            Interaction(
-                id=r["id"],
-                timestamp=_native(r["timestamp"]),
-                channel=r["channel"] or "",
-                thread_key=r["thread_key"],
-                sentiment=r["sentiment"],
-                senders=sorted(r["senders"]),
-                recipients=sorted((p, t) for p, t in r["recipients"]),
-                participants=sorted(r["participants"]),
-            )
+            _interaction(r)
             for r in self._run(cypher.INTERACTIONS_BETWEEN, {"ids": ids})
         ]
 
@@ -674,16 +679,7 @@ class Neo4jStore:
         for start in range(0, len(rows), WRITE_BATCH):
             params = {"pairs": [list(p) for p in rows[start : start + WRITE_BATCH]]}
             for r in self._run(cypher.INTERACTIONS_OF_PAIRS, params):
-                found[r["id"]] = Interaction(
-                    id=r["id"],
-                    timestamp=_native(r["timestamp"]),
-                    channel=r["channel"] or "",
-                    thread_key=r["thread_key"],
-                    sentiment=r["sentiment"],
-                    senders=sorted(r["senders"]),
-                    recipients=sorted((p, t) for p, t in r["recipients"]),
-                    participants=sorted(r["participants"]),
-                )
+                found[r["id"]] = _interaction(r)
         return [found[k] for k in sorted(found)]
 
     def get_edges(self, *, rel_type: RelType, pairs: Sequence[tuple[str, str]]) -> list[StoredEdge]:

@@ -136,8 +136,12 @@ def log_interaction(
         text=spec.text,
     )
     if store.existing_ids(label=NodeLabel.COMMUNICATION, ids=[key]):
+        # Logged before. Rescore anyway: a request cut off (process killed, connection lost) after the
+        # write and before the rescore left its ties stale, and the client's retry must heal that.
+        # Rescoring is deterministic (as of the pair's newest communication), so this changes nothing otherwise.
+        report = rescore_communications(store, communication_ids=[key], settings=settings, now=now)
         [node] = store.get_nodes(label=NodeLabel.COMMUNICATION, ids=[key])
-        return LoggedInteraction(communication=node, created=False, relationships_updated=0)
+        return LoggedInteraction(communication=node, created=False, relationships_updated=report.pairs)
     keys = record_keys([activity])
     stored_keys = [k for k in keys if k not in by_id]
     identities = IdentityMap({**(store.resolve_identities(keys=stored_keys) if stored_keys else {}), **by_id})

@@ -189,9 +189,35 @@ def test_log_interaction_is_idempotent_and_rescored() -> None:
         and edge.props["interaction_count"] == 2
         and edge.props["last_interaction"] == T + timedelta(hours=2)
     )
+    assert again.relationships_updated == 3  # a retry rescores, which changes nothing
+    knows = {"rel_type": RelType.KNOWS, "src_label": NodeLabel.PERSON, "dst_label": NodeLabel.PERSON}
+    assert store.get_edge(src_id="b", dst_id="t1", **knows) == edge
     by_id = interactions.log_interaction(store, spec=_call(external_id="crm-42"), settings=settings)
     same = interactions.log_interaction(store, spec=_call(external_id="crm-42", subject="Edited"), settings=settings)
     assert by_id.created and not same.created
+
+
+def test_a_retry_after_a_crash_between_write_and_rescore_heals_the_ties(monkeypatch: pytest.MonkeyPatch) -> None:
+    reference = MemoryStore()
+    build(reference)
+    interactions.log_interaction(reference, spec=_call(), settings=Settings(), now=T + timedelta(days=1))
+
+    store = MemoryStore()
+    build(store)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise SystemExit("killed after the write")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(interactions, "rescore_communications", crash)
+        with pytest.raises(SystemExit):
+            interactions.log_interaction(store, spec=_call(), settings=Settings(), now=T + timedelta(days=1))
+    assert store.counts().nodes["Communication"] == 5, "the communication was written, its ties were not rescored"
+    assert store.checksum() != reference.checksum()
+
+    retried = interactions.log_interaction(store, spec=_call(), settings=Settings(), now=T + timedelta(days=1))
+    assert not retried.created and retried.relationships_updated == 3
+    assert store.checksum() == reference.checksum()
 
 
 @pytest.mark.parametrize(

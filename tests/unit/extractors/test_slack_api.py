@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from tellgraph.errors import ConnectorError
 from tellgraph.extractors.base import Connector
-from tellgraph.extractors.slack_api import SlackApiConnector, make_slack_client
+from tellgraph.extractors.slack_api import ServerErrorRetryHandler, SlackApiConnector, make_slack_client
 from tellgraph.extractors.slack_export import SlackExportConnector, ts_sort_key
 from tellgraph.schema.model import Activity
 from tellgraph.schema.records import CheckpointMark, ContactRecord, Rejected, SourceRecord
@@ -397,9 +397,14 @@ def test_connector_basics_and_retry_handlers() -> None:
     rate = [h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)]
     conn = [h for h in client.retry_handlers if isinstance(h, ConnectionErrorRetryHandler)]
     assert len(rate) == 1 and rate[0].max_retry_count == 3
-    assert len(conn) == 1
+    # slack_sdk's default connection handler (one retry, not on timeouts) is replaced by a bounded one
+    assert len(conn) == 1 and conn[0].max_retry_count == 3 and TimeoutError in conn[0].error_types_to_do_retries
     made = make_slack_client(token=TOKEN, max_retries=2)
     assert made.base_url == "https://slack.com/api/"
-    assert {type(h) for h in made.retry_handlers} == {RateLimitErrorRetryHandler, ConnectionErrorRetryHandler}
+    assert {type(h) for h in made.retry_handlers} == {
+        RateLimitErrorRetryHandler,
+        ServerErrorRetryHandler,
+        ConnectionErrorRetryHandler,
+    }
     with pytest.raises(ConnectorError, match="workspace"):
         SlackApiConnector(client=client, workspace=" ")
