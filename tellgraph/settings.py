@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     api_persisted_queries: Path | None = None
     api_stale_after_days: float = 180.0
     api_network_max_nodes: int = 200
+    # Per API token: requests per second (0 turns the limit off) and how many may come at once.
+    api_rate_limit: float = 50.0
+    api_rate_burst: int = 100
 
     batch_size: int = 1000
     store_previews: bool = True

@@ -75,9 +75,11 @@ class TokenTable:
         """The caller a ``Bearer`` header identifies, or None when it is missing or wrong."""
         if self.open:
             return OPEN_PRINCIPAL
-        if not authorization or not authorization.startswith("Bearer "):
+        scheme, _, credentials = (authorization or "").strip().partition(" ")
+        # The scheme is case-insensitive (RFC 9110 section 11.1); the token is not.
+        if scheme.lower() != "bearer" or not credentials.strip():
             return None
-        candidate = _digest(authorization[len("Bearer ") :].strip())
+        candidate = _digest(credentials.strip())
         found: Role | None = None
         for digest, role in self._entries:
             # Compare against every entry so timing does not reveal which one matched.

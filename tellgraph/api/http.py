@@ -10,7 +10,9 @@
   as the spec asks for that legacy media type. Malformed HTTP requests are 400 either way.
 - Every error has ``extensions.code``; a store outage is a 503 (fast, see :mod:`tellgraph.api.health`),
   a request over the time limit a 504.
-- No valid bearer token: 401 before anything is parsed. A browser asking for
+- No valid bearer token: 401 before anything is parsed; a token over its rate limit
+  (``TELLGRAPH_API_RATE_LIMIT`` per second, bursts of ``TELLGRAPH_API_RATE_BURST``): 429
+  with ``Retry-After``. A browser asking for
   ``/graphql`` (``Accept: text/html``, no query) gets GraphiQL.
 - Persisted queries (APQ) by ``extensions.persistedQuery``; see :mod:`tellgraph.api.persisted`.
 """
@@ -39,6 +41,7 @@ from tellgraph.api.context import Context, Shared
 from tellgraph.api.health import StoreHealth
 from tellgraph.api.loaders import Loaders
 from tellgraph.api.persisted import PersistedQueries, PersistedQueryError
+from tellgraph.api.ratelimit import RateLimiter
 from tellgraph.api.runner import StoreRunner
 from tellgraph.graph.store import GraphStore
 from tellgraph.settings import Settings
@@ -134,6 +137,7 @@ class GraphQLEndpoint:
         self.runner = runner
         self.shared = shared
         self.persisted = persisted
+        self.limiter = RateLimiter(rate=settings.api_rate_limit, burst=settings.api_rate_burst)
         self._ide = get_graphql_ide_html(graphql_ide="graphiql")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -171,6 +175,19 @@ class GraphQLEndpoint:
         if principal is None:
             return self._error(
                 HTTPError(401, str(codes.Unauthenticated()), codes.UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}),
+                media,
+            )
+        # Per token, before the body is read: an open (loopback-only) API has no tokens to limit.
+        wait = None if self.tokens.open else self.limiter.acquire(principal.fingerprint)
+        if wait is not None:
+            limit = f"{self.limiter.rate:g} requests per second (bursts of {self.limiter.burst})"
+            return self._error(
+                HTTPError(
+                    429,
+                    f"Too many requests for this token: the limit is {limit}; retry in {wait:.1f} s",
+                    codes.RATE_LIMITED,
+                    {"Retry-After": RateLimiter.retry_after(wait)},
+                ),
                 media,
             )
         try:
