@@ -56,6 +56,28 @@ class StoreError(TellgraphError):
         super().__init__(f"Store operation {operation!r} failed: {reason}")
 
 
+class StorageError(StoreError):
+    """The embedded store could not write its snapshot to disk; the previous snapshot is intact.
+
+    The in-memory graph keeps the changes, so a later flush (after space is freed or the
+    location made writable) writes them.
+    """
+
+    def __init__(self, path: str, problem: str, *, errno: int | None = None) -> None:
+        self.path = path
+        self.problem = problem
+        self.errno = errno
+        super().__init__("save snapshot", f"{path}: {problem}; the previous snapshot is intact")
+
+
+class StorageFull(StorageError):
+    """No space left (disk full, quota exceeded) where the snapshot is written."""
+
+
+class StorageReadOnly(StorageError):
+    """The snapshot's location cannot be written (read-only file system, no permission)."""
+
+
 class ExtractionError(TellgraphError):
     """A source record could not be parsed into an activity."""
 

@@ -1,12 +1,15 @@
 """``MemoryStore``: the embedded GraphStore on networkx, persisted to a JSON file.
 
 Used when no Neo4j is available and in fast unit tests. Snapshots are written
-atomically (temporary file, fsync, rename), so a crash or a full disk leaves the
-previous snapshot intact.
+atomically (temporary file, fsync, rename, fsync of the folder), so a crash or a
+full disk leaves the previous snapshot intact. A full disk or a read-only location
+is reported as :class:`~tellgraph.errors.StorageFull` or
+:class:`~tellgraph.errors.StorageReadOnly`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -18,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from tellgraph.errors import InvalidInput, StoreError, StoreUnavailable
+from tellgraph.errors import InvalidInput, StorageError, StorageFull, StorageReadOnly, StoreUnavailable
 from tellgraph.graph.canonical import graph_checksum, merge_entity_props
 from tellgraph.graph.paths import Tie, best_paths
 from tellgraph.graph.queries import (
@@ -72,6 +75,22 @@ logger = logging.getLogger(__name__)
 NodeKey = tuple[str, str]
 _RECIPIENT_TYPES = frozenset({RelType.TO.value, RelType.CC.value, RelType.BCC.value})
 FORMAT_VERSION = 1
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _storage_error(path: Path, exc: OSError) -> StorageError:
+    """The precise error for a failed snapshot write."""
+    reason = exc.strerror or str(exc)
+    code = errno.errorcode.get(exc.errno, "") if exc.errno is not None else ""
+    problem = f"{reason} ({code})" if code else reason
+    if exc.errno in _FULL:
+        return StorageFull(str(path), f"{problem}; free some space and run the command again", errno=exc.errno)
+    if exc.errno in _READ_ONLY:
+        return StorageReadOnly(
+            str(path), f"{problem}; make it writable or set TELLGRAPH_DATA_DIR elsewhere", errno=exc.errno
+        )
+    return StorageError(str(path), problem, errno=exc.errno)
 
 
 def _encode(value: Any) -> Any:
@@ -166,7 +185,7 @@ class MemoryStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=".snapshot-", dir=path.parent)
         except OSError as exc:
-            raise StoreError("save snapshot", f"{path.parent}: {exc}") from exc
+            raise _storage_error(path.parent, exc) from exc
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -176,8 +195,23 @@ class MemoryStore:
             tmp.replace(path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            raise StoreError("save snapshot", f"{path}: {exc}; the previous snapshot is intact") from exc
+            raise _storage_error(path, exc) from exc
+        self._sync_folder(path.parent)
         logger.debug("saved %s nodes to %s", self._graph.number_of_nodes(), path)
+
+    @staticmethod
+    def _sync_folder(folder: Path) -> None:
+        """Make the rename itself durable (POSIX); where folders cannot be opened this is skipped."""
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass  # the new snapshot is in place; only its durability across a power cut is less certain
+        finally:
+            os.close(fd)
 
     # -- writes ---------------------------------------------------------------
     def upsert_entities(self, *, entities: Sequence[Entity]) -> int:
