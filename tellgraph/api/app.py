@@ -47,15 +47,21 @@ def _warm_up(store: GraphStore, shared: Shared) -> None:
 
 
 def create_app(
-    *, store: GraphStore, settings: Settings, warm_up: bool = False, embedder: Embedder | None = None
+    *,
+    store: GraphStore,
+    settings: Settings,
+    warm_up: bool = False,
+    embedder: Embedder | None = None,
+    owns_store: bool = False,
 ) -> Starlette:
     """The tellgraph web application over an open store.
 
     Args:
-        store: the graph (left open; the caller closes it).
+        store: the graph (left open for the caller to close, unless ``owns_store``).
         settings: limits, tokens and policies.
         warm_up: start loading the embedding model at start-up when the graph has embeddings.
         embedder: the query embedder to use (tests); by default all-MiniLM-L6-v2, loaded in the background.
+        owns_store: close the store when the application shuts down (a uvicorn worker built by a factory).
     """
     tokens = TokenTable(settings.api_tokens.get_secret_value())
     runner = StoreRunner(max_workers=settings.api_threads, serialise=not _thread_safe(store))
@@ -90,6 +96,8 @@ def create_app(
             yield
         finally:
             runner.shutdown()
+            if owns_store:
+                store.close()
 
     app = Starlette(
         routes=[

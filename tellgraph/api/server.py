@@ -1,8 +1,14 @@
-"""Run the API with uvicorn, refusing an open API on a public interface."""
+"""Run the API with uvicorn, refusing an open API on a public interface.
+
+With ``workers > 1`` uvicorn starts that many processes, each building the
+application with :func:`app_factory` (its own store connection and thread pool)
+and sharing the listening socket; the parent restarts a worker that dies.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -11,7 +17,7 @@ from tellgraph.api.app import create_app
 from tellgraph.api.auth import TokenTable
 from tellgraph.errors import ConfigError
 from tellgraph.graph.factory import open_store
-from tellgraph.settings import Settings
+from tellgraph.settings import Settings, StoreKind
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,12 +29,13 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def app_factory() -> Starlette:
-    """uvicorn ``--factory`` entry point (used for multi-worker serving)."""
+    """uvicorn ``--factory`` entry point (used for multi-worker serving): one application per worker process."""
     from tellgraph.settings import get_settings
 
     settings = get_settings()
-    store = open_store(settings=settings)
-    return create_app(store=store, settings=settings, warm_up=True)
+    # Not pinged: a worker (re)started while Neo4j is down answers 503 until it is back.
+    store = open_store(settings=settings, check=False)
+    return create_app(store=store, settings=settings, warm_up=True, owns_store=True)
 
 
 def run_server(
@@ -51,6 +58,17 @@ def run_server(
         if tokens.open:
             console.print("[yellow]No API tokens configured: the API is open to anyone on this machine.[/yellow]")
     if workers > 1:
+        if settings.store is StoreKind.MEMORY:
+            raise ConfigError(
+                "--workers",
+                "the embedded store lives inside one process, so several workers would each hold their own copy; "
+                "use --workers 1, or Neo4j (TELLGRAPH_STORE=neo4j)",
+            )
+        open_store(settings=settings).close()  # fail now, clearly, if the store cannot be reached at all
+        # Workers are new processes that read their settings from the environment: pass on --store.
+        os.environ["TELLGRAPH_STORE"] = settings.store.value
+        if console is not None:
+            console.print(f"Workers:      {workers} processes")
         uvicorn.run(
             "tellgraph.api.server:app_factory",
             factory=True,

@@ -134,8 +134,9 @@ class Neo4jStore:
             (deadlocks, a server restarting, a cluster electing a new leader).
 
     A ``neo4j://`` URI uses the routing driver: reads (``execute_query`` with read
-    routing, read sessions) go to readers and writes to the leader, and managed
-    transactions are retried, so a cluster or Aura works unchanged. Errors that
+    routing, read sessions) go to readers and writes to the leader, managed
+    transactions are retried, and all calls share one bookmark manager so a read
+    sees this store's earlier writes; so a cluster or Aura works unchanged. Errors that
     outlast the retries become :class:`StoreUnavailable` (connection lost, database
     restarting, lock contention) or :class:`StoreError` (the query itself failed).
     """
@@ -165,6 +166,9 @@ class Neo4jStore:
             )
         except (ValueError, DriverError) as exc:
             raise StoreUnavailable(uri, f"invalid connection settings: {exc}") from exc
+        # One causal chain for every call: in a cluster a read routed to a follower waits until it has
+        # seen this store's earlier writes (execute_query uses this manager; sessions are given it too).
+        self._bookmarks = self._driver.execute_query_bookmark_manager
 
     # -- plumbing -----------------------------------------------------------
     @property
@@ -203,7 +207,10 @@ class Neo4jStore:
         self.queries_run += 1
         try:
             with self._driver.session(
-                database=self._database, default_access_mode=neo4j.READ_ACCESS, fetch_size=5000
+                database=self._database,
+                default_access_mode=neo4j.READ_ACCESS,
+                fetch_size=5000,
+                bookmark_manager=self._bookmarks,
             ) as session:
                 yield from session.run(_q(query), dict(params or {}))
         except (DriverError, Neo4jError) as exc:
@@ -213,7 +220,7 @@ class Neo4jStore:
         """Schema statements and CALL IN TRANSACTIONS need an auto-commit transaction."""
         self.queries_run += 1
         try:
-            with self._driver.session(database=self._database) as session:
+            with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
                 session.run(_q(query), dict(params or {})).consume()
         except (DriverError, Neo4jError) as exc:
             raise self._translate(exc, query.strip().split("\n", 1)[0][:80]) from exc
@@ -270,7 +277,7 @@ class Neo4jStore:
             return counts
 
         try:
-            with self._driver.session(database=self._database) as session:
+            with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
                 return session.execute_write(work)
         except (DriverError, Neo4jError) as exc:
             raise self._translate(exc, "write") from exc
@@ -463,10 +470,7 @@ class Neo4jStore:
         if not person_ids and not comm_ids:
             return []
         params = {"person_ids": list(person_ids), "comm_ids": list(comm_ids), "since": since, "limit": limit}
-        return [
-            _interaction(r)
-            for r in self._run(cypher.FIND_INTERACTIONS, params)
-        ]
+        return [_interaction(r) for r in self._run(cypher.FIND_INTERACTIONS, params)]
 
     def people_at_domain(self, *, domain: str, limit: int = 200) -> list[Node]:
         suffix = "@" + domain.strip().lower()
@@ -608,10 +612,7 @@ class Neo4jStore:
         ids = sorted(set(person_ids))
         if len(ids) < 2:
             return []
-        return [
-            _interaction(r)
-            for r in self._run(cypher.INTERACTIONS_BETWEEN, {"ids": ids})
-        ]
+        return [_interaction(r) for r in self._run(cypher.INTERACTIONS_BETWEEN, {"ids": ids})]
 
     def latest_communication(self) -> datetime | None:
         records = self._run(cypher.LATEST_COMMUNICATION)
