@@ -4,7 +4,8 @@ The queries live in ``browser/queries.cypher`` (also copied to ``docs/neo4j-brow
 each with a ``// name:``, ``// description:`` and ``// param NAME: VALUE`` header.
 :func:`render_guide` turns them into the HTML that ``:play <url>`` shows in
 Neo4j Browser: one slide per query, each with a runnable block that sets the
-parameters and runs the query, and a first slide that applies the style.
+parameters (``:params {...}``) and one with the query, and a first slide that
+applies the style.
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ class SavedQuery:
     cypher: str
     params: dict[str, str] = field(default_factory=dict)
 
-    def browser_commands(self) -> str:
-        """What to paste into Neo4j Browser: ``:param`` lines, then the query."""
-        lines = [f":param {key} => {value};" for key, value in self.params.items()]
-        return "\n".join([*lines, self.cypher + ";"])
+    def params_command(self) -> str | None:
+        """The Neo4j Browser command that sets this query's parameters (one command, one frame)."""
+        if not self.params:
+            return None
+        return ":params {" + ", ".join(f"{key}: {value}" for key, value in self.params.items()) + "}"
 
 
 def parse_queries(text: str) -> list[SavedQuery]:
@@ -98,23 +100,22 @@ def render_guide(*, base_url: str) -> str:
     <p>Captions, colours and sizes for people, companies, goals and the rest of the graph. Apply them with
     <a exec-topic="style {esc(style_url)}">:style {esc(style_url)}</a> (or run it in the editor).</p>
     <pre class="runnable">:style {esc(style_url)}</pre>
-    <p>Then step through the saved queries on the next slides: click a block to copy it into the editor
-    (it sets its parameters first), change a parameter if you like, and run it.</p>
+    <p>Then step through the saved queries on the next slides: click a block to copy it into the editor and
+    run it (Ctrl+Enter), the parameters first; change a parameter if you like.</p>
     <ol>{"".join(f"<li>{esc(q.name)}</li>" for q in saved_queries())}</ol>
   </div>
 </slide>"""
     ]
     for query in saved_queries():
-        params = "".join(
-            f"<li><code>{esc(key)}</code> = <code>{esc(value)}</code></li>" for key, value in query.params.items()
-        )
+        command = query.params_command()
+        params = f'<p>Parameters:</p>\n    <pre class="runnable params">{esc(command)}</pre>' if command else ""
         slides.append(
             f"""<slide class="row-fluid">
   <div class="col-sm-12">
     <h3>{esc(query.name)}</h3>
     <p>{esc(query.description)}</p>
-    {f"<p>Parameters:</p><ul>{params}</ul>" if params else ""}
-    <pre class="runnable pre-scrollable">{esc(query.browser_commands())}</pre>
+    {params}
+    <pre class="runnable pre-scrollable query">{esc(query.cypher)}</pre>
   </div>
 </slide>"""
         )

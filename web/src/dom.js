@@ -40,18 +40,11 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-const DAY = 86_400_000;
-
 export function fmtDate(value) {
   if (!value) return "—";
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return "—";
   return date.toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-}
-
-export function daysAgo(value, now = Date.now()) {
-  if (!value) return null;
-  return Math.round((now - new Date(value).getTime()) / DAY);
 }
 
 export function fmtScore(value, digits = 2) {

@@ -2,7 +2,7 @@
 
 import { ApiError, Q, getToken, gql, setToken, whenUnauthenticated } from "./api.js";
 import { momentumChart } from "./chart.js";
-import { badge, clear, daysAgo, errorBox, fmtDate, fmtScore, h, loading, pct } from "./dom.js";
+import { badge, clear, errorBox, fmtDate, fmtScore, h, loading, pct } from "./dom.js";
 import { drawNetwork, drawPaths, recencyColour } from "./graph.js";
 
 const state = { viewer: null, team: [], owner: null, goals: [], cy: null };
@@ -957,7 +957,7 @@ async function showHealth(kind) {
                   ),
                   h("td", {}, whenDue(item), item.preferredChannel ? h("div", { class: "muted small" }, `by ${item.preferredChannel}${item.preferredFormat ? `, ${item.preferredFormat}` : ""}`) : null),
                   h("td", {}, fmtScore(r.strength)),
-                  h("td", {}, fmtDate(r.lastInteraction), h("div", { class: "muted small" }, `${daysAgo(r.lastInteraction)} days ago`)),
+                  h("td", {}, fmtDate(r.lastInteraction), h("div", { class: "muted small" }, `${r.interactionCount} communications`)),
                 );
               }),
             ),

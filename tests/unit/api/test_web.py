@@ -60,7 +60,8 @@ def test_saved_queries_parse_with_their_parameters() -> None:
     assert len(queries) == 6
     warm = queries["Warm paths to a person"]
     assert warm.params == {"target": "'omar.haddad@the-afc.example'"}
-    assert warm.browser_commands().startswith(":param target => 'omar.haddad@the-afc.example';\nMATCH")
+    assert warm.params_command() == ":params {target: 'omar.haddad@the-afc.example'}"
+    assert queries["At-risk relationships"].params_command() is None
     assert all(q.description and not q.cypher.endswith(";") for q in queries.values())
     style = browser_guide.style_text()
     labels = ("Person", "Company", "Project", "Event", "Communication", "Goal", "Topic", "SuggestedAction", "Signal")
