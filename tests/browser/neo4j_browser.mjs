@@ -11,9 +11,8 @@ const USER = process.env.TELLGRAPH_NEO4J_USER;
 const PASSWORD = process.env.TELLGRAPH_NEO4J_PASSWORD;
 const API = process.env.TELLGRAPH_API_URL;
 const OUT = process.env.TELLGRAPH_ARTIFACTS;
-const SLIDE = process.env.TELLGRAPH_GUIDE_SLIDE; // the query's name
-const SLIDE_NUMBER = process.env.TELLGRAPH_GUIDE_SLIDE_NUMBER; // its slide, counting from 1
-const EXPECT = (process.env.TELLGRAPH_EXPECT_CAPTIONS || "").split("|").filter(Boolean);
+// [{name, slide (counting from 1), captions: [...], shot: "file.png"}]: the guide's queries to run.
+const QUERIES = JSON.parse(process.env.TELLGRAPH_GUIDE_QUERIES);
 
 await run("neo4j-browser", async (page, check) => {
   await page.goto(BROWSER_URL);
@@ -51,39 +50,43 @@ await run("neo4j-browser", async (page, check) => {
   await style.getByText("node.Person").first().waitFor();
   check("style loaded from the API", true);
 
-  // The guide, then the slide with the chosen query.
+  // The guide, then the slides with the chosen queries.
   const guide = await type(`:play ${API}/browser-guide`);
   await guide.getByText("tellgraph in Neo4j Browser").waitFor();
   check("guide loaded from the API", (await guide.textContent()).includes("1 / 7"));
-  const heading = guide.locator("h3", { hasText: SLIDE });
-  await guide.locator(`[data-testid=carousel] li[aria-label="${SLIDE_NUMBER}"]`).click();
-  await heading.waitFor();
-  check("query slide shown", await heading.isVisible(), SLIDE);
-  const slide = guide.locator("div.col-sm-12", { has: page.locator("h3", { hasText: SLIDE }) });
+  for (const wanted of QUERIES) {
+    const heading = guide.locator("h3", { hasText: wanted.name });
+    await guide.locator(`[data-testid=carousel] li[aria-label="${wanted.slide}"]`).click();
+    await heading.waitFor();
+    const slide = guide.locator("div.col-sm-12", { has: page.locator("h3", { hasText: wanted.name }) });
 
-  // Parameters, then the query, each copied from the guide into the editor and run.
-  const params = slide.locator("pre.params");
-  if (await params.count()) {
-    await params.click();
+    // Parameters, then the query, each copied from the guide into the editor and run.
+    const params = slide.locator("pre.params");
+    if (await params.count()) {
+      await params.click();
+      await runEditor();
+      await frameFor(":params").getByText("Successfully set your parameters").waitFor();
+      check(`${wanted.name}: parameters set from the guide`, true, await params.textContent());
+    }
+    const query = slide.locator("pre.query");
+    const firstLine = (await query.textContent()).trim().split("\n")[0];
+    await query.click();
     await runEditor();
-    await frameFor(":params").getByText("Successfully set your parameters").waitFor();
-    check("parameters set from the guide", true, await params.textContent());
+    const result = frameFor(firstLine);
+    const canvas = result.locator("svg g.node");
+    await canvas.first().waitFor({ timeout: 30_000 });
+    const nodes = await canvas.count();
+    check(`${wanted.name}: results render as a graph`, nodes >= 3, `${nodes} nodes`);
+    await page.waitForTimeout(2_500); // let the force layout settle
+    // Captions wrap over several tspans: compare without spaces.
+    const squash = (value) => (value || "").replace(/\s+/g, "");
+    const text = squash((await canvas.allTextContents()).join("|"));
+    for (const caption of wanted.captions) {
+      check(`${wanted.name}: caption "${caption}" drawn`, text.includes(squash(caption)), text.slice(0, 300));
+    }
+    if (wanted.shot) await result.screenshot({ path: join(OUT, wanted.shot) });
   }
-  const query = slide.locator("pre.query");
-  const firstLine = (await query.textContent()).trim().split("\n")[0];
-  await query.click();
-  await runEditor();
-  const result = frameFor(firstLine);
-  const canvas = result.locator("svg g.node, svg .node");
-  await canvas.first().waitFor({ timeout: 30_000 });
-  const nodes = await canvas.count();
-  check("query results render as a graph", nodes >= 3, `${nodes} nodes`);
-  await page.waitForTimeout(2_500); // let the force layout settle
-  // Captions wrap over several tspans: compare without spaces.
-  const squash = (value) => (value || "").replace(/\s+/g, "");
-  const text = squash((await canvas.allTextContents()).join("|"));
-  for (const caption of EXPECT) check(`caption "${caption}" drawn`, text.includes(squash(caption)), text.slice(0, 300));
-  await result.screenshot({ path: join(OUT, "neo4j-browser-query.png") });
+  await guide.locator(`[data-testid=carousel] li[aria-label="${QUERIES[0].slide}"]`).click();
+  await guide.locator("h3", { hasText: QUERIES[0].name }).waitFor();
   await guide.screenshot({ path: join(OUT, "neo4j-browser-guide.png") });
-  await page.screenshot({ path: join(OUT, "neo4j-browser.png") });
 });

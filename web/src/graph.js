@@ -131,6 +131,8 @@ export function drawNetwork(container, network, { onSelect, teamIds = new Set() 
       },
     });
   }
+  // Rings by hops first, then a force-directed pass from there (not from random positions,
+  // so the same network always draws the same way): strong ties pull people closer.
   const cy = makeCy(container, elements, {
     name: "concentric",
     concentric: (n) => 10 - n.data("depth"),
@@ -138,6 +140,24 @@ export function drawNetwork(container, network, { onSelect, teamIds = new Set() 
     minNodeSpacing: 28,
     animate: false,
   });
+  if (network.nodes.length > 12) {
+    cy.layout({
+      name: "cose",
+      randomize: false,
+      animate: false,
+      fit: true,
+      padding: 24,
+      nodeRepulsion: () => 600_000,
+      nodeOverlap: 40,
+      idealEdgeLength: (edge) => 170 - 100 * (edge.data("strength") || 0),
+      edgeElasticity: (edge) => 60 + 140 * (edge.data("strength") || 0),
+      gravity: 0.3,
+      numIter: 1500,
+      // Use the canvas's shape (wider than tall) so names stay legible once it fits.
+      boundingBox: { x1: 0, y1: 0, w: container.clientWidth || 900, h: container.clientHeight || 600 },
+    }).run();
+    cy.style().selector("node").style("font-size", 13).update();
+  }
   cy.on("tap", "node", (evt) => {
     const id = evt.target.id();
     cy.elements().addClass("faded");
