@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 # The built page ships in tellgraph/api/static/, so without node everything but `make web` works.
 WEB_STAMP := web/node_modules/.installed
 web-deps:
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(WEB_STAMP); \
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) -s --no-print-directory $(WEB_STAMP); \
 	  else echo "node/npm not found: skipping web/ packages (browser tests will be skipped)"; fi
 
 $(WEB_STAMP): web/package.json web/package-lock.json
