@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from tellgraph.errors import TellgraphError
+from tellgraph.errors import InvalidInput, TellgraphError
 from tellgraph.settings import Settings, StoreKind, get_settings
 
 if TYPE_CHECKING:
@@ -145,6 +145,9 @@ def ingest(
     channel: Annotated[list[str] | None, typer.Option(help="slack: channel ids to read (default all).")] = None,
     label: Annotated[list[str] | None, typer.Option(help="gmail: label ids to read.")] = None,
     query: Annotated[str | None, typer.Option(help="gmail: a search query.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="maildir: ingest the mailboxes (top-level folders) with N processes (Neo4j).")
+    ] = 1,
 ) -> None:
     """Read a source into the graph; prints read / new / duplicate / rejected."""
     from tellgraph.extractors.registry import ConnectorOptions, make_connector
@@ -169,17 +172,26 @@ def ingest(
         console.print(f"[red]error:[/red] invalid option: {exc}")
         raise typer.Exit(code=2) from exc
     try:
+        if workers > 1 and kind != "maildir":
+            raise InvalidInput("--workers", "only a maildir is split between workers (one mailbox per task)")
         connector = make_connector(kind=kind, path=path, options=options, settings=settings)
         graph = open_store(settings=settings)
         try:
             graph.apply_schema()
-            enricher = None
-            if nlp:
-                from tellgraph.ingest.enrich import make_enricher
+            if workers > 1 and path is not None:
+                from tellgraph.ingest.parallel import ingest_maildir_in_parallel
 
-                enricher = make_enricher(store=graph, settings=settings)
-            run = IngestRun(store=graph, connector=connector, settings=settings, full=full, enricher=enricher)
-            summary = _run_with_progress(run, quiet=as_json)
+                summary = ingest_maildir_in_parallel(
+                    store=graph, path=path, settings=settings, workers=workers, full=full, nlp=nlp
+                )
+            else:
+                enricher = None
+                if nlp:
+                    from tellgraph.ingest.enrich import make_enricher
+
+                    enricher = make_enricher(store=graph, settings=settings)
+                run = IngestRun(store=graph, connector=connector, settings=settings, full=full, enricher=enricher)
+                summary = _run_with_progress(run, quiet=as_json)
         finally:
             graph.close()
     except TellgraphError as exc:

@@ -19,7 +19,7 @@ from tellgraph.schema.model import utcnow
 from tellgraph.schema.records import CheckpointMark, Rejected
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
     from datetime import datetime
 
     from tellgraph.schema.model import Activity
@@ -39,20 +39,27 @@ class MaildirConnector:
     Args:
         path: the maildir root (for Enron: the ``maildir`` folder holding the mailboxes).
         checkpoint_every: yield a checkpoint after this many files.
+        only: read just these entries of the root (mailbox folders), for a parallel run that
+            splits one maildir between workers. Source keys stay relative to the root, so a
+            message gets the same key however the maildir was split; the location names the part.
     """
 
     kind = "maildir"
     # Cursors are positions, valid only within one run (see Connector.kind).
     incremental = False
 
-    def __init__(self, *, path: Path, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(
+        self, *, path: Path, checkpoint_every: int = CHECKPOINT_EVERY, only: Sequence[str] | None = None
+    ) -> None:
         self._path = Path(path)
         self._checkpoint_every = checkpoint_every
+        self._only = frozenset(only) if only is not None else None
 
     @property
     def location(self) -> str:
-        """The resolved maildir root."""
-        return str(self._path.resolve())
+        """The resolved maildir root (with ``#part,part`` when only some of its entries are read)."""
+        root = str(self._path.resolve())
+        return root if self._only is None else f"{root}#{','.join(sorted(self._only))}"
 
     def read(self, *, checkpoints: Mapping[str, str]) -> Iterator[SourceRecord]:
         """Yield one Activity or Rejected per message file, with a checkpoint every few hundred files.
@@ -68,7 +75,7 @@ class MaildirConnector:
         now = utcnow()
         since_mark = 0
         last: str | None = None
-        for parts, folder, found in _walk(root, (), folder=None, after=after):
+        for parts, folder, found in _walk(root, (), folder=None, after=after, only=self._only):
             relative = "/".join(parts)
             if not _encodable(relative):
                 # Such a path cannot be stored as a key or cursor; the cursor stays on the
@@ -98,12 +105,18 @@ def _encodable(text: str) -> bool:
 
 
 def _walk(
-    directory: Path, prefix: tuple[str, ...], *, folder: str | None, after: tuple[str, ...] | None
+    directory: Path,
+    prefix: tuple[str, ...],
+    *,
+    folder: str | None,
+    after: tuple[str, ...] | None,
+    only: frozenset[str] | None = None,
 ) -> Iterator[tuple[tuple[str, ...], str, os.DirEntry[str] | str]]:
     """Files under ``directory`` in the order of their path components, skipping those <= ``after``.
 
     Yields ``(path parts, folder, entry)``, or ``(path parts, folder, reason)`` for a
-    folder that cannot be listed.
+    folder that cannot be listed. ``only`` keeps just those entries of ``directory``
+    (it is not passed down: it selects top-level mailboxes).
 
     Sorting each folder's entries by name and descending depth-first yields paths in
     the lexicographic order of their component tuples, which is the order the cursor is
@@ -116,6 +129,8 @@ def _walk(
         if prefix and (after is None or prefix > after):
             yield prefix, folder or "", f"unreadable folder: {type(exc).__name__}: {exc.strerror or exc}"
         return
+    if only is not None:
+        entries = [entry for entry in entries if entry.name in only]
     names = {entry.name for entry in entries}
     is_maildir = {"cur", "new"} <= names
     for entry in entries:

@@ -34,7 +34,10 @@ def merge_entity_props(
             merged[name] = current
         elif name in entity_type.KEEP_FIRST:
             current_value = merged.get(name)
-            if value is not None and (current_value is None or _is_upgrade(name, current_value, value)):
+            if value is not None and (
+                current_value is None
+                or _is_upgrade(name, current_value, value, person=entity_type.LABEL.value == "Person")
+            ):
                 merged[name] = value
         elif value is not None:
             merged[name] = value
@@ -42,9 +45,21 @@ def merge_entity_props(
     return {k: v for k, v in merged.items() if v is not None}
 
 
-def _is_upgrade(name: str, current: Any, new: Any) -> bool:
-    """A display name that is only an address gives way to a real name."""
-    return name == "name" and "@" in str(current) and "@" not in str(new)
+def _is_upgrade(name: str, current: Any, new: Any, *, person: bool = False) -> bool:
+    """A display name that is only an address gives way to a real name; a person's "Last, First" to "First Last".
+
+    Both rules make the kept name depend less on the order records arrive in: an ingest
+    split between parallel workers, or resumed after a crash, keeps the same name.
+    """
+    return name == "name" and _name_rank(str(new), person=person) > _name_rank(str(current), person=person)
+
+
+def _name_rank(value: str, *, person: bool) -> int:
+    if "@" in value:
+        return 0
+    if person and "," in value:
+        return 1
+    return 2
 
 
 def canonical_value(value: Any) -> Any:

@@ -29,6 +29,11 @@ ON CREATE SET m.name = $name, m.applied_at = datetime()
 
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 
+INDEXES_NOT_ONLINE = """
+SHOW INDEXES YIELD name, state, populationPercent WHERE state <> 'ONLINE'
+RETURN name, state, populationPercent AS progress ORDER BY name
+"""
+
 CLEAR = """
 MATCH (n) WHERE NOT n:SchemaMigration
 CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS
@@ -103,10 +108,16 @@ def upsert_entities(label: NodeLabel) -> str:
                 f"| CASE WHEN x IN acc THEN acc ELSE acc + x END)"
             )
         elif name == "name" and name in entity_type.KEEP_FIRST:
-            # Keep the first name, except that a name which is only an address gives way to a real one.
+            # Keep the first name, except that a name which is only an address gives way to a real one and
+            # (people) a "Last, First" name to a "First Last" one: see canonical.merge_entity_props.
+            upgrades = [f"(n.name CONTAINS '@' AND NOT coalesce({value}, '@') CONTAINS '@')"]
+            if label is NodeLabel.PERSON:
+                upgrades.append(
+                    f"(n.name CONTAINS ',' AND NOT n.name CONTAINS '@' AND NOT coalesce({value}, ',') CONTAINS ',' "
+                    f"AND NOT {value} CONTAINS '@')"
+                )
             sets.append(
-                "n.name = CASE WHEN n.name IS NULL OR (n.name CONTAINS '@' "
-                f"AND NOT coalesce({value}, '@') CONTAINS '@') "
+                f"n.name = CASE WHEN n.name IS NULL OR {' OR '.join(upgrades)} "
                 f"THEN coalesce({value}, n.name) ELSE n.name END"
             )
         elif name in entity_type.KEEP_FIRST:
