@@ -22,7 +22,6 @@ from tellgraph.graph.factory import open_store
 from tellgraph.graph.queries import PersonQuery, TextIndex
 from tellgraph.graph.store import GraphStore
 from tellgraph.ingest.service import IngestRun
-from tellgraph.resolution.merge import resolve_store
 from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.scoring.derive import rebuild_knows
 from tellgraph.settings import Settings, StoreKind
@@ -31,7 +30,7 @@ from tests.integration.api_server import EDITOR, VIEWER, serve
 ROOT = Path(__file__).resolve().parents[2]
 ENRON_SAMPLE = ROOT / "demo" / "enron-sample" / "maildir"
 BADEER = "robert.badeer@enron.com"
-NOW = datetime(2026, 1, 5, tzinfo=UTC)  # scores and audit entries depend on the time of the run
+NOW = datetime(2026, 1, 5, tzinfo=UTC)  # scores depend on the time of the run
 
 
 def _routing_settings() -> Settings:
@@ -56,11 +55,6 @@ def _build(store: GraphStore) -> None:
     settings = Settings(batch_size=25)
     IngestRun(store=store, connector=MaildirConnector(path=ENRON_SAMPLE), settings=settings).run()
     rebuild_knows(store, settings=settings, now=NOW)
-    resolve_store(store, actor="routing-test", now=NOW)
-    # Audit entries keep a JSON snapshot of what a merge changed, write times included: not comparable.
-    audit = [node.id for node in store.list_nodes(label=NodeLabel.AUDIT_ENTRY, limit=100_000)]
-    assert audit, "resolution merged people"
-    store.delete_nodes(label=NodeLabel.AUDIT_ENTRY, ids=audit)
 
 
 def test_the_routing_driver_is_used(routed: GraphStore) -> None:
@@ -76,7 +70,7 @@ def test_the_routing_driver_is_used(routed: GraphStore) -> None:
 
 
 def test_key_operations_through_neo4j_uri_equal_bolt(routed: GraphStore, neo4j_store: GraphStore) -> None:
-    # Writes (ingest, scoring, resolution) through the router ...
+    # Writes (ingest, scoring) through the router ...
     _build(routed)
     through_router = routed.checksum()
     counts = routed.counts()
