@@ -29,6 +29,12 @@ Why this stays idempotent and free of duplicates with writers running at once:
 When every mailbox is done, the run records the root ``Source`` as a serial run
 does and drops the per-mailbox ones, so the graph equals a serial run's. An
 interrupted run leaves the per-mailbox checkpoints; running it again resumes each.
+
+With text analysis on (``nlp``) the communications, people and their links are
+still those of a serial run, but what the text mentions may resolve differently:
+the enricher matches names against the people and companies already stored, and
+which are stored by then depends on the order mailboxes are read in (in a serial
+run too, if the folders were read in another order).
 """
 
 from __future__ import annotations
@@ -215,6 +221,12 @@ def ingest_maildir_in_parallel(
         return total
     count = max(1, min(workers, len(parts)))
     logger.info("ingesting %d mailboxes of %s with %d workers", len(parts), root.location, count)
+    if nlp:
+        logger.warning(
+            "text analysis matches mentions against what is already stored, which depends on the order the "
+            "workers get there: mentions and topics may differ a little from a serial run (messages, senders "
+            "and recipients do not)"
+        )
     failures: list[dict[str, Any]] = []
     pids: set[int] = set()
     # spawn, not fork: the parent holds a driver with threads and sockets that must not be copied.
