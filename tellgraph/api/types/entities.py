@@ -7,6 +7,7 @@ from typing import Self
 
 import strawberry
 
+from tellgraph.api.types.mirror import from_props
 from tellgraph.api.types.node import Node
 from tellgraph.schema.model import Node as NodeModel
 
@@ -22,15 +23,7 @@ class Project(Node):
 
     @classmethod
     def from_domain(cls, node: NodeModel) -> Self:
-        p = node.props
-        return cls(
-            id=strawberry.ID(node.id),
-            name=p.get("name"),
-            description=p.get("description"),
-            stage=p.get("stage"),
-            value=p.get("value"),
-            currency=p.get("currency"),
-        )
+        return from_props(cls, node)
 
 
 @strawberry.type(description="A subject communications are about.")
@@ -40,7 +33,7 @@ class Topic(Node):
 
     @classmethod
     def from_domain(cls, node: NodeModel) -> Self:
-        return cls(id=strawberry.ID(node.id), name=node.props.get("name"))
+        return from_props(cls, node)
 
 
 @strawberry.type(description="A meeting, conference or other gathering.")
@@ -53,14 +46,7 @@ class Event(Node):
 
     @classmethod
     def from_domain(cls, node: NodeModel) -> Self:
-        p = node.props
-        return cls(
-            id=strawberry.ID(node.id),
-            name=p.get("name"),
-            starts_at=p.get("starts_at"),
-            ends_at=p.get("ends_at"),
-            location=p.get("location"),
-        )
+        return from_props(cls, node)
 
 
 @strawberry.type(description="Something the team wants to win.")
@@ -73,11 +59,4 @@ class Goal(Node):
 
     @classmethod
     def from_domain(cls, node: NodeModel) -> Self:
-        p = node.props
-        return cls(
-            id=strawberry.ID(node.id),
-            name=p.get("name"),
-            description=p.get("description"),
-            deadline=p.get("deadline"),
-            status=p.get("status"),
-        )
+        return from_props(cls, node)
