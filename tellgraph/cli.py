@@ -97,6 +97,34 @@ def neo4j_status(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
     raise typer.Exit(code=0 if status.running else 3)
 
 
+@neo4j_app.command("import")
+def neo4j_import(
+    nodes: Annotated[list[str], typer.Option("--nodes", help="Label=file.csv (repeatable).")],
+    relationships: Annotated[
+        list[str] | None, typer.Option("--relationships", help="TYPE=file.csv (repeatable).")
+    ] = None,
+    database: Annotated[str, typer.Option(help="Database to create.")] = "neo4j",
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Delete that database's files first.")] = False,
+    multiline: Annotated[bool, typer.Option("--multiline-fields", help="Some values span lines.")] = False,
+    max_off_heap_memory: Annotated[str | None, typer.Option(help="Importer cache cap, e.g. 4g or 50%.")] = None,
+) -> None:
+    """Bulk-load CSVs (in tellgraph.graph.neo4j_bulk's shape) into the STOPPED local Neo4j, offline.
+
+    For first loads of millions of records; then `tellgraph neo4j start` and `tellgraph schema apply`.
+    """
+    from tellgraph.graph.neo4j_bulk import bulk_import_args
+    from tellgraph.graph.neo4j_server import LocalNeo4j
+
+    try:
+        args = bulk_import_args(nodes=nodes, relationships=relationships or [], multiline=multiline)
+        result = LocalNeo4j(settings=get_settings()).import_csv(
+            args=args, database=database, overwrite=overwrite, max_off_heap_memory=max_off_heap_memory
+        )
+    except TellgraphError as exc:
+        raise _fail(exc) from exc
+    console.print(result.message)
+
+
 # -- schema ---------------------------------------------------------------------
 @schema_app.command("apply")
 def schema_apply(store: StoreOption = None) -> None:

@@ -8,6 +8,7 @@ retries transient failures and a cluster or Aura works unchanged.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -67,6 +68,9 @@ from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge, as
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 5_000
+
+INDEX_WAIT_SECONDS = 6 * 3600.0
+"""How long ``apply_schema`` waits for indexes to populate: hours after a bulk import of millions of nodes."""
 
 
 def _native(value: Any) -> Any:
@@ -251,10 +255,34 @@ class Neo4jStore:
             if migration.version not in before:
                 self._run(cypher.RECORD_MIGRATION, {"version": migration.version, "name": migration.name}, write=True)
                 applied.append(migration.version)
-        self._auto_commit(cypher.AWAIT_INDEXES)
+        self._await_indexes()
         if applied:
             logger.info("applied schema migrations %s", applied)
         return SchemaReport(version=LATEST_VERSION, applied=applied, statements=statements)
+
+    def _await_indexes(self) -> None:
+        """Wait until every index is online, however long population takes (up to ``INDEX_WAIT_SECONDS``).
+
+        ``db.awaitIndexes`` gives up after 300 s, and after a bulk import the full-text index over
+        millions of communications takes longer than that on a small machine: wait in rounds,
+        logging progress, and fail only on a failed index or at the deadline.
+        """
+        deadline = time.monotonic() + INDEX_WAIT_SECONDS
+        while True:
+            try:
+                self._auto_commit(cypher.AWAIT_INDEXES)
+                return
+            except StoreError as exc:
+                if "come online" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                pending = self._run(cypher.INDEXES_NOT_ONLINE)
+                failed = [r["name"] for r in pending if r["state"] == "FAILED"]
+                if failed:
+                    raise StoreError("apply schema", f"index {', '.join(failed)} failed to populate") from exc
+                logger.info(
+                    "indexes still populating: %s",
+                    ", ".join(f"{r['name']} {float(r['progress'] or 0):.0f}%" for r in pending) or "(finishing)",
+                )
 
     def clear(self) -> None:
         self._auto_commit(cypher.CLEAR)

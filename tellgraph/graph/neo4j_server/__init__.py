@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tellgraph.graph.neo4j_server.manager import (
     POM_PATH,
+    ImportResult,
     LocalNeo4j,
     StartResult,
     Status,
@@ -20,6 +21,7 @@ from tellgraph.graph.neo4j_server.manager import (
 
 __all__ = [
     "POM_PATH",
+    "ImportResult",
     "LocalNeo4j",
     "StartResult",
     "Status",

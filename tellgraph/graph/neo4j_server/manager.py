@@ -65,6 +65,10 @@ BOLT_MAGIC = bytes.fromhex("60 60 B0 17")
 BOLT_PROPOSALS = bytes.fromhex("00 08 08 05  00 00 04 04  00 00 00 00  00 00 00 00")
 
 _MARKER_FILE = ".tellgraph-provisioned.json"
+# Neo4j's rule for database names: 3-63 characters, lowercase ASCII letters, digits, dots and dashes.
+_DATABASE_NAME = re.compile(r"^[a-z][a-z0-9.-]{2,62}$")
+_IMPORT_DONE = re.compile(r"IMPORT DONE.*?Imported:\s*(\d+) nodes\s+(\d+) relationships\s+(\d+) properties", re.S)
+DEFAULT_IMPORT_TIMEOUT = 6 * 3600.0
 _SIZE_PATTERN = re.compile(r"^[1-9][0-9]*[kKmMgG]?$")
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -120,6 +124,32 @@ class Status:
         """A JSON-ready view (paths as strings) for ``--json`` output."""
         values = {field.name: getattr(self, field.name) for field in fields(self)}
         return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """The outcome of :meth:`LocalNeo4j.import_csv`: what the importer reported and how long it took."""
+
+    database: str
+    seconds: float
+    nodes: int | None
+    relationships: int | None
+    properties: int | None
+    log_file: Path
+
+    @property
+    def message(self) -> str:
+        """One line for the CLI."""
+        counts = ", ".join(
+            f"{value:,} {name}"
+            for name, value in (
+                ("nodes", self.nodes),
+                ("relationships", self.relationships),
+                ("properties", self.properties),
+            )
+            if value is not None
+        )
+        return f"Imported {counts or 'the files'} into database {self.database!r} in {self.seconds:.1f} s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,6 +659,109 @@ class LocalNeo4j:
                 "set initial password",
                 f"neo4j-admin exited with {done.returncode}:\n" + "\n".join(output[-10:]),
             )
+
+    # -- bulk import ----------------------------------------------------------------
+
+    def import_csv(
+        self,
+        *,
+        args: list[str],
+        database: str = "neo4j",
+        overwrite: bool = False,
+        max_off_heap_memory: str | None = None,
+        threads: int | None = None,
+        timeout: float = DEFAULT_IMPORT_TIMEOUT,
+    ) -> ImportResult:
+        """Run ``neo4j-admin database import full`` into this home's (stopped) server.
+
+        The importer writes store files directly, far faster than transactions, but only
+        into a database that does not exist yet (or, with ``overwrite``, whose files it
+        deletes first), and only while the server is stopped. Start the server afterwards
+        and apply the schema (``tellgraph schema apply``) to build constraints and indexes.
+
+        Args:
+            args: the importer's file and format options, e.g. from
+                :meth:`tellgraph.graph.neo4j_bulk.BulkCsvWriter.import_args`; each starts with ``--``.
+            database: the database to create.
+            overwrite: delete that database's files first (``--overwrite-destination``).
+            max_off_heap_memory: cap for the importer's off-heap caches (``4g``, ``50%``); the
+                tool's default is 90% of free memory.
+            threads: importer worker threads (default: one per core).
+            timeout: seconds before the importer is killed.
+
+        Raises:
+            ProvisioningError: the server is running, Java is missing, or the importer failed.
+            ConfigError: the database name or an option is unusable.
+        """
+        if not _DATABASE_NAME.match(database):
+            raise ConfigError("database", f"{database!r} is not a valid Neo4j database name")
+        if any(not arg.startswith("--") for arg in args):
+            raise ConfigError("import arguments", "every importer argument must be an option starting with --")
+        if max_off_heap_memory is not None and not re.fullmatch(r"[1-9][0-9]*[kKmMgG%]?", max_off_heap_memory):
+            raise ConfigError("max_off_heap_memory", f"{max_off_heap_memory!r} is not a size like 4g or 50%")
+        self.provision()
+        java = self._require_java()
+        self._ensure_home()
+        with _locked(self.run_dir / "tellgraph.lock"):
+            pid = self.running_pid()
+            if pid is not None:
+                raise ProvisioningError(
+                    "import",
+                    f"Neo4j is running (pid {pid}); stop it first (`tellgraph neo4j stop`): "
+                    "the importer writes the store files while no server has them open",
+                )
+            self._write_config()
+            heap = self._size_setting("neo4j_heap", self.settings.neo4j_heap)
+            options = [f"--overwrite-destination={'true' if overwrite else 'false'}"]
+            if max_off_heap_memory is not None:
+                options.append(f"--max-off-heap-memory={max_off_heap_memory}")
+            if threads is not None:
+                options.append(f"--threads={max(1, threads)}")
+            log_file = self.logs_dir / f"import-{database}.log"
+            options.append(f"--report-file={self.logs_dir / f'import-{database}.report'}")
+            command = [
+                java,
+                f"-Xmx{heap}",
+                *(flag for flag in _JVM_FLAGS if flag.startswith(("--add-opens", "--enable-native", "-XX:+UseG1GC"))),
+                "-cp",
+                f"{self.lib_dir}{os.sep}*",
+                ADMIN_TOOL,
+                "database",
+                "import",
+                "full",
+                # The database goes first: --nodes and --relationships take any number of files
+                # and would swallow a name after them.
+                database,
+                *options,
+                *args,
+            ]
+            environment = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+            started = time.monotonic()
+            with _progress(f"Importing into database {database!r} (log: {log_file})"), log_file.open("w") as log:
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
+                try:
+                    code = process.wait(timeout=timeout)
+                except subprocess.TimeoutExpired as error:
+                    process.kill()
+                    process.wait()
+                    raise ProvisioningError("import", f"the importer did not finish in {timeout:.0f} s") from error
+            seconds = time.monotonic() - started
+        output = log_file.read_text(encoding="utf-8", errors="replace")
+        if code != 0:
+            raise ProvisioningError(
+                "import", f"neo4j-admin exited with {code}:\n{_tail(log_file, lines=20)}\n(full output in {log_file})"
+            )
+        done = _IMPORT_DONE.search(output)
+        counts = [int(value) for value in done.groups()] if done else [None, None, None]
+        logger.info("Imported into %s in %.1f s: %s", database, seconds, done.group(0) if done else "(no summary)")
+        return ImportResult(
+            database=database,
+            seconds=seconds,
+            nodes=counts[0],
+            relationships=counts[1],
+            properties=counts[2],
+            log_file=log_file,
+        )
 
     # -- process control ----------------------------------------------------------
 
