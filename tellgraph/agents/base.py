@@ -19,6 +19,7 @@ from tellgraph.graph.store import GraphStore
 from tellgraph.schema.actions import ActionStatus, SuggestedAction
 from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import Edge, identity_key
+from tellgraph.services import audit
 from tellgraph.settings import Settings
 
 _TARGET_LABELS = (
@@ -141,4 +142,25 @@ def propose(store: GraphStore, *, actions: Sequence[SuggestedAction], now: datet
         if t in labels
     ]
     store.write_batch(entities=writes, edges=edges, now=now)
+    # One audit entry per agent and batch of proposals (ids and counts only; titles and drafts name people).
+    # Not linked to the actions, so an action's own trail stays its decisions.
+    by_agent: dict[str, list[str]] = {}
+    for a in writes:
+        by_agent.setdefault(a.agent, []).append(a.id)
+    audit.record_many(
+        store,
+        entries=[
+            audit.audit_entry(
+                action="agent.propose",
+                actor=f"agent:{agent}",
+                subject_ids=ids,
+                details={
+                    "proposed": sum(1 for i in ids if i in report.proposed),
+                    "refreshed": sum(1 for i in ids if i in report.refreshed),
+                },
+                now=now,
+            )
+            for agent, ids in sorted(by_agent.items())
+        ],
+    )
     store.flush()

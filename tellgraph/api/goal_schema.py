@@ -141,7 +141,12 @@ class GoalMutation:
     async def create_goal(self, info: Info, input: CreateGoalInput) -> GoalDetail:
         ctx = info.context
         record = await ctx.run(
-            goals.create_goal, ctx.store, goal=_goal_input(input), now=utcnow(), embedder=_embedder(ctx)
+            goals.create_goal,
+            ctx.store,
+            goal=_goal_input(input),
+            now=utcnow(),
+            embedder=_embedder(ctx),
+            actor=ctx.actor,
         )
         return GoalDetail.from_domain(record)
 

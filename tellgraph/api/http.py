@@ -105,12 +105,27 @@ def wants_ide(request: Request) -> bool:
     )
 
 
+def _valid_unicode(value: Any) -> bool:
+    """No string in a decoded JSON value holds a lone surrogate (which cannot be encoded as UTF-8)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_valid_unicode(k) and _valid_unicode(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_valid_unicode(v) for v in value)
+    return True
+
+
 def _json_param(value: str | None, name: str) -> Any:
     if value is None or value == "":
         return None
     try:
         return json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the decoder allows
         raise HTTPError(400, f"The {name} parameter is not valid JSON", codes.INVALID_INPUT) from None
 
 
@@ -221,7 +236,9 @@ class GraphQLEndpoint:
                     allowed_operation_types=allowed,
                     operation_extensions=params.get("extensions"),
                 )
-        except InvalidOperationTypeError:
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is OperationType.SUBSCRIPTION:
+                return self._error(HTTPError(400, "Subscriptions are not supported", codes.INVALID_INPUT), media)
             return self._error(HTTPError(405, "Mutations need POST", codes.INVALID_INPUT, {"Allow": "POST"}), media)
         except CannotGetOperationTypeError as exc:
             return self._error(HTTPError(400, exc.as_http_error_reason(), codes.INVALID_INPUT), media)
@@ -271,7 +288,11 @@ class GraphQLEndpoint:
             if value is not None and not isinstance(value, kind):
                 expected = "a string" if kind is str else "an object"
                 raise HTTPError(400, f"The {name} parameter must be {expected} or null", codes.INVALID_INPUT)
-        return {name: raw.get(name) for name in checks}
+        params = {name: raw.get(name) for name in checks}
+        if not _valid_unicode(params):
+            # JSON may escape a lone surrogate ("\\ud800"): valid JSON, but no text any store can hold.
+            raise HTTPError(400, "The request holds a string that is not valid Unicode", codes.INVALID_INPUT)
+        return params
 
     async def _json_body(self, request: Request) -> Any:
         content_type = request.headers.get("content-type", "")
@@ -295,7 +316,7 @@ class GraphQLEndpoint:
             raise HTTPError(400, "The request body is empty", codes.INVALID_INPUT)
         try:
             return json.loads(bytes(body).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise HTTPError(400, "The request body is not valid JSON", codes.INVALID_INPUT) from None
 
     def _query(self, params: dict[str, Any]) -> str:

@@ -27,12 +27,19 @@ from graphql import (
     get_named_type,
 )
 from graphql.type.definition import GraphQLField, GraphQLInterfaceType
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import SchemaExtension, ValidationCache
 
-from tellgraph.api.errors import QUERY_TOO_COMPLEX
+from tellgraph.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED
 
 PAGE_ARGUMENTS = ("first", "limit")
 MAX_FRAGMENT_DEPTH = 50
+MAX_EXPANDED_SELECTIONS = 20_000
+"""How many selections a document may hold once its fragments are inlined.
+
+Fragments that spread others several times multiply: thirty of them, each spreading the
+next twice, are a 1.5 kB document with a billion selections. Every rule that walks the
+expanded document (the depth limit, the cost) would run for ever, on the event loop.
+"""
 
 
 def _page_size(
@@ -126,6 +133,94 @@ def operation_cost(
         walker = _Walker(schema, fragments, variables or {}, defaults)
         costs.append(walker.cost(definition.selection_set, root, 1, 0))
     return max(costs, default=0)
+
+
+def expanded_size(document: Any, *, limit: int = MAX_EXPANDED_SELECTIONS) -> int | None:
+    """How many selections ``document`` holds with its fragments inlined, counted in linear time.
+
+    Each fragment's size is computed once. Counting stops a little past ``limit`` (the
+    result is then only known to exceed it). None when fragments spread each other in a cycle.
+    """
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    sizes: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    class Cycle(Exception):
+        pass
+
+    def fragment(name: str) -> int:
+        if name in sizes:
+            return sizes[name]
+        if name in visiting:
+            raise Cycle
+        found = fragments.get(name)
+        if found is None:
+            return 0  # an unknown fragment: validation reports it
+        visiting.add(name)
+        sizes[name] = size(found.selection_set)
+        visiting.discard(name)
+        return sizes[name]
+
+    def size(selection_set: SelectionSetNode | None) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set is not None else ():
+            if isinstance(selection, FieldNode):
+                total += 1 + size(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                total += size(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += fragment(selection.name.value)
+            total = min(total, limit + 1)  # sizes stay small numbers however large the expansion
+        return total
+
+    try:
+        return min(
+            limit + 1,
+            sum(size(d.selection_set) for d in document.definitions if isinstance(d, OperationDefinitionNode))
+            + sum(fragment(name) for name in fragments),
+        )
+    except (Cycle, RecursionError):
+        return None
+
+
+class GuardedValidationCache(ValidationCache):
+    """The validation cache, behind a linear-time check of the document's expanded size.
+
+    A document whose fragments form a cycle, or expand past ``max_selections``, is refused
+    before any validation rule (the depth limit among them) walks it.
+    """
+
+    def __init__(self, *, maxsize: int | None = 512, max_selections: int = MAX_EXPANDED_SELECTIONS) -> None:
+        super().__init__(maxsize=maxsize)
+        self.max_selections = max_selections
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None:
+            size = expanded_size(document, limit=self.max_selections)
+            operations = sum(1 for d in document.definitions if isinstance(d, OperationDefinitionNode))
+            error = None
+            # strawberry's operation_name falls back to the first operation's; the spec's GetOperation()
+            # makes several operations without a name in the request an error.
+            asked = getattr(self.execution_context, "_provided_operation_name", None)
+            if operations > 1 and not asked:
+                error = GraphQLError(
+                    "The document holds several operations: say which to run with operationName",
+                    extensions={"code": VALIDATION_FAILED},
+                )
+            elif size is None:
+                error = GraphQLError("Fragments spread each other in a cycle", extensions={"code": VALIDATION_FAILED})
+            elif size > self.max_selections:
+                error = GraphQLError(
+                    f"This query expands to more than {self.max_selections} selections once its fragments "
+                    "are inlined: spread fewer fragments",
+                    extensions={"code": QUERY_TOO_COMPLEX},
+                )
+            if error is not None:
+                self.execution_context.pre_execution_errors = [error]
+                yield
+                return
+        yield from super().on_validate()
 
 
 class CostLimiter(SchemaExtension):

@@ -7,6 +7,7 @@ weaker role with ``FORBIDDEN``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, ClassVar
 
 from strawberry.extensions.field_extension import FieldExtension
@@ -17,6 +18,8 @@ from tellgraph.api.context import Info
 from tellgraph.api.errors import Unauthenticated
 from tellgraph.errors import PermissionDenied
 
+logger = logging.getLogger(__name__)
+
 
 class _RequiresRole(BasePermission):
     required: ClassVar[Role]
@@ -26,6 +29,8 @@ class _RequiresRole(BasePermission):
         if principal is None:
             raise Unauthenticated()
         if principal.role < self.required:
+            # A security event worth seeing in the server log: who (a token fingerprint, never the token) tried what.
+            logger.warning("refused %s to %s: needs %s", info.field_name, principal.actor, self.required.name.lower())
             raise PermissionDenied(info.field_name, self.required.name.lower())
         return True
 

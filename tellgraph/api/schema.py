@@ -22,13 +22,12 @@ from strawberry.extensions import (
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.types import ExecutionContext
 
 from tellgraph.api import permissions
 from tellgraph.api.context import Info
-from tellgraph.api.limits import CostLimiter
+from tellgraph.api.limits import CostLimiter, GuardedValidationCache
 from tellgraph.api.types import (
     AuditEntry,
     Communication,
@@ -446,7 +445,7 @@ class Mutation:
         except InvalidInput as exc:
             return InvalidInputError.from_domain(exc)
         result, error = await _user_errors(
-            lambda: interactions.log_interaction(ctx.store, spec=spec, settings=ctx.settings), info
+            lambda: interactions.log_interaction(ctx.store, spec=spec, settings=ctx.settings, actor=ctx.actor), info
         )
         if error is not None:
             return error
@@ -571,7 +570,8 @@ def build_schema(*, settings: Settings | None = None) -> TellgraphSchema:
     extensions: list[Any] = [
         *(lambda ext=ext: ext for ext in shared),
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        # Refuses documents whose fragments expand past a bound before any rule walks them.
+        lambda: GuardedValidationCache(maxsize=512),
         # Per request: it remembers the cost it reports.
         lambda: CostLimiter(max_cost=max_cost),
     ]

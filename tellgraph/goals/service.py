@@ -44,6 +44,7 @@ from tellgraph.schema.model import (
     person_id_for,
     stable_id,
 )
+from tellgraph.services import audit
 from tellgraph.services.people import resolve_person
 
 logger = logging.getLogger(__name__)
@@ -357,6 +358,7 @@ def create_goal(
     now: datetime,
     embedder: Embedder | None = None,
     goal_id: str | None = None,
+    actor: str | None = None,
 ) -> GoalRecord:
     """Create (or update, by name) a goal with its targets, owner and team.
 
@@ -366,6 +368,7 @@ def create_goal(
         now: when the goal is created (edges' ``created_at``).
         embedder: enables semantic target suggestions and stores the goal's embedding.
         goal_id: an explicit id; by default derived from the name.
+        actor: who asked (the API's caller); when given, the change is audited (counts, no text).
 
     Raises:
         InvalidInput: a blank reference or more targets than allowed.
@@ -481,6 +484,17 @@ def create_goal(
                 )
             )
     store.write_batch(entities=[goal_entity, *entities], edges=edges, now=now)
+    if actor is not None:
+        audit.record(
+            store,
+            entry=audit.audit_entry(
+                action="create_goal",
+                actor=actor,
+                subject_ids=[gid],
+                details={"targets": len(targets), "team": len(team_ids), "created": len(entities)},
+                now=now,
+            ),
+        )
     store.flush()
     record = get_goal(store, goal_id=gid)
     created = {t.id for t in targets if t.created}

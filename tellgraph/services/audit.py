@@ -1,4 +1,4 @@
-"""Audit entries for changes made by people through the API (who, what, when; never personal data)."""
+"""Audit entries for changes made through the API and by agents (who, what, when; never personal data)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,9 @@ def record(store: GraphStore, *, entry: AuditEntry) -> AuditEntry:
     """Store an audit entry."""
     store.upsert_entities(entities=[entry])
     return entry
+
+
+def record_many(store: GraphStore, *, entries: Sequence[AuditEntry]) -> None:
+    """Store several audit entries in one write."""
+    if entries:
+        store.upsert_entities(entities=list(entries))

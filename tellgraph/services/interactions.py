@@ -31,6 +31,7 @@ from tellgraph.schema.model import (
     utcnow,
 )
 from tellgraph.scoring.incremental import rescore_communications
+from tellgraph.services import audit
 from tellgraph.settings import Settings
 
 SOURCE = "manual"
@@ -110,9 +111,17 @@ def interaction_key(spec: InteractionSpec, participants: list[Participant]) -> s
 
 
 def log_interaction(
-    store: GraphStore, *, spec: InteractionSpec, settings: Settings, now: datetime | None = None
+    store: GraphStore,
+    *,
+    spec: InteractionSpec,
+    settings: Settings,
+    now: datetime | None = None,
+    actor: str | None = None,
 ) -> LoggedInteraction:
     """Store a manual interaction (idempotently) and re-score the ties among its participants.
+
+    With an ``actor`` (the API's caller) every call is audited, a repeated one too, without
+    the interaction's text or addresses.
 
     Raises:
         InvalidInput: too few participants, a bad address, a future date, a missing sender.
@@ -141,6 +150,7 @@ def log_interaction(
         # Rescoring is deterministic (as of the pair's newest communication), so this changes nothing otherwise.
         report = rescore_communications(store, communication_ids=[key], settings=settings, now=now)
         [node] = store.get_nodes(label=NodeLabel.COMMUNICATION, ids=[key])
+        _audit(store, actor=actor, node=node, created=False, participants=len(participants), now=now)
         return LoggedInteraction(communication=node, created=False, relationships_updated=report.pairs)
     keys = record_keys([activity])
     stored_keys = [k for k in keys if k not in by_id]
@@ -158,4 +168,23 @@ def log_interaction(
     # The same formula as `tellgraph score`, for just the ties this interaction touches.
     report = rescore_communications(store, communication_ids=[key], settings=settings, now=now)
     [node] = store.get_nodes(label=NodeLabel.COMMUNICATION, ids=[key])
+    _audit(store, actor=actor, node=node, created=True, participants=len(participants), now=now)
     return LoggedInteraction(communication=node, created=True, relationships_updated=report.pairs)
+
+
+def _audit(
+    store: GraphStore, *, actor: str | None, node: Node, created: bool, participants: int, now: datetime
+) -> None:
+    if actor is None:
+        return
+    audit.record(
+        store,
+        entry=audit.audit_entry(
+            action="log_interaction",
+            actor=actor,
+            subject_ids=[node.id],
+            details={"channel": node.props.get("channel"), "created": created, "participants": participants},
+            now=now,
+        ),
+    )
+    store.flush()
