@@ -376,6 +376,46 @@ def stats(store: StoreOption = None) -> None:
     out.print_json(counts.model_dump_json())
 
 
+# -- export ---------------------------------------------------------------------
+@app.command("export")
+def export(
+    kind: Annotated[str, typer.Argument(help="people or relationships.")],
+    csv_format: Annotated[bool, typer.Option("--csv", help="CSV (the only format, and the default).")] = True,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (created 0600); default stdout.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export people or relationships as CSV; cells a spreadsheet would run as formulas start with '."""
+    import os
+
+    from tellgraph.graph.factory import open_store
+    from tellgraph.services.export import ExportKind, export_csv
+
+    try:
+        try:
+            chosen = ExportKind(kind)
+        except ValueError:
+            raise InvalidInput("kind", f"{kind!r} is not one of {', '.join(k.value for k in ExportKind)}") from None
+        graph = open_store(settings=_settings(store))
+        try:
+            if output is None:
+                rows = export_csv(graph, kind=chosen, out=sys.stdout)
+            else:
+                # Exports hold personal data: readable by the owner only.
+                fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with open(fd, "w", encoding="utf-8", newline="") as handle:
+                    rows = export_csv(graph, kind=chosen, out=handle)
+        finally:
+            graph.close()
+    except (TellgraphError, OSError) as exc:
+        if isinstance(exc, OSError):
+            console.print(f"[red]error:[/red] cannot write {output}: {exc.strerror or exc}")
+            raise typer.Exit(code=1) from exc
+        raise _fail(exc) from exc
+    console.print(f"exported {rows} {chosen.value}" + (f" to {output}" if output else ""))
+
+
 # -- serve ----------------------------------------------------------------------
 @app.command("serve")
 def serve(
