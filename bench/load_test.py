@@ -123,8 +123,13 @@ class Workload:
 
 def discover(client: httpx.Client, *, team: Sequence[str] = ()) -> Workload:
     """Read people, the team and goals through GraphQL."""
-    response = client.post("/graphql", json={"query": DISCOVER_QUERY})
-    body = response.json()
+    for attempt in range(3):
+        response = client.post("/graphql", json={"query": DISCOVER_QUERY})
+        body = response.json()
+        # Ranking every person by degree can outlast the request timeout while a large store's pages are cold.
+        if response.status_code not in (503, 504):
+            break
+        logger.info("discovery answered %d (attempt %d), retrying", response.status_code, attempt + 1)
     if response.status_code != 200 or body.get("errors"):
         raise RuntimeError(f"discovery failed ({response.status_code}): {str(body)[:500]}")
     data = body["data"]
@@ -227,11 +232,15 @@ class CpuProbe:
     """CPU seconds used by some processes and by the whole machine between two readings."""
 
     def __init__(self, pids: dict[str, int | None]) -> None:
-        self.processes = {}
+        # The API counts with its children (the worker processes of `tellgraph serve --workers`); the client
+        # without them (the server it started is its child).
+        self.processes: dict[str, list[psutil.Process]] = {}
         for name, pid in pids.items():
             if pid is not None:
                 with contextlib.suppress(psutil.Error):
-                    self.processes[name] = psutil.Process(pid)
+                    parent = psutil.Process(pid)
+                    children = parent.children(recursive=True) if name == "api" else []
+                    self.processes[name] = [parent, *children]
         self._start = self._read()
 
     def _read(self) -> dict[str, float]:
@@ -239,10 +248,12 @@ class CpuProbe:
         times = psutil.cpu_times()
         values["machine"] = times.user + times.system + getattr(times, "nice", 0.0) + getattr(times, "irq", 0.0)
         values["machine"] += getattr(times, "softirq", 0.0) + getattr(times, "steal", 0.0)
-        for name, process in self.processes.items():
-            with contextlib.suppress(psutil.Error):
-                cpu = process.cpu_times()
-                values[name] = cpu.user + cpu.system
+        for name, processes in self.processes.items():
+            values[name] = 0.0
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    cpu = process.cpu_times()
+                    values[name] += cpu.user + cpu.system
         return values
 
     def cores_used(self) -> dict[str, float]:
@@ -324,20 +335,33 @@ async def run_step(
     position = 0
 
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=CLIENT_TIMEOUT) as client:
+        # Warm-up flows straight into the measured phase (connections never sit idle in between, where the
+        # server could close them): requests started before ``measure_from`` are simply not counted.
+        begin = time.perf_counter()
+        measure_from = begin + warmup_seconds
+        deadline = measure_from + seconds
+        probe: CpuProbe | None = None
 
-        async def worker(deadline: float, budget: int, record: bool) -> None:
+        async def start_measuring() -> None:
+            nonlocal probe
+            await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+            result.loadavg_before = os.getloadavg()
+            probe = CpuProbe(pids)
+
+        async def worker() -> None:
             nonlocal position
-            while time.perf_counter() < deadline:
-                if record and result.requests >= budget:
+            while True:
+                started = time.perf_counter()
+                record = started >= measure_from
+                if started >= deadline or (record and result.requests >= max_requests):
                     return
                 request = requests[position % len(requests)]
                 position += 1
-                started = time.perf_counter()
                 try:
                     response = await client.post("/graphql", json=request.payload)
                     error = _error_text(response)
                 except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
+                    error = f"{type(exc).__name__}: {exc!r}"
                 elapsed = (time.perf_counter() - started) * 1000
                 if not record:
                     continue
@@ -349,16 +373,9 @@ async def run_step(
                     if len(result.error_examples) < MAX_ERROR_EXAMPLES:
                         result.error_examples.append(f"{request.kind}: {error[:300]}")
 
-        # Warm-up: connections opened, caches and query plans warm; not counted.
-        warm_deadline = time.perf_counter() + warmup_seconds
-        await asyncio.gather(*(worker(warm_deadline, 0, False) for _ in range(concurrency)))
-        result.loadavg_before = os.getloadavg()
-        probe = CpuProbe(pids)
-        started = time.perf_counter()
-        deadline = started + seconds
-        await asyncio.gather(*(worker(deadline, max_requests, True) for _ in range(concurrency)))
-        result.seconds = time.perf_counter() - started
-        result.cores = probe.cores_used()
+        await asyncio.gather(start_measuring(), *(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - measure_from
+        result.cores = probe.cores_used() if probe is not None else {}
         result.loadavg_after = os.getloadavg()
     return result
 
@@ -417,7 +434,9 @@ def check_loopback(url: str) -> None:
 
 
 @contextlib.contextmanager
-def serve(settings: Settings, *, token: str, log_path: Path, extra_env: dict[str, str]) -> Iterator[tuple[str, int]]:
+def serve(
+    settings: Settings, *, token: str, log_path: Path, extra_env: dict[str, str], workers: int = 1
+) -> Iterator[tuple[str, int]]:
     """``tellgraph serve`` on a free loopback port with a generated viewer token; yields (url, pid)."""
     port = free_port()
     executable = shutil.which("tellgraph", path=str(Path(sys.executable).parent)) or shutil.which("tellgraph")
@@ -434,7 +453,7 @@ def serve(settings: Settings, *, token: str, log_path: Path, extra_env: dict[str
     }
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [executable, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -538,6 +557,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     load.add_argument("--all-levels", action="store_true", help="run every level, even past the p95 limit")
     load.add_argument("--mix", default=DEFAULT_MIX, help="weights of person, paths, search, goalmap")
     load.add_argument("--seed", type=int, default=7)
+    load.add_argument("--workers", type=int, default=1, help="tellgraph serve --workers for the started server")
     load.add_argument("--keep-rate-limit", action="store_true", help="keep the started server's per-token limit")
     load.add_argument("--api-threads", type=int, help="TELLGRAPH_API_THREADS for the started server")
     parser.add_argument("--label", default="", help="a name for the results file")
@@ -581,7 +601,9 @@ def api_for(args: argparse.Namespace, report: dict[str, Any]) -> Iterator[tuple[
         if args.api_threads:
             extra["TELLGRAPH_API_THREADS"] = str(args.api_threads)
         log_path = Path("/tmp") / f"load-test-serve-{os.getpid()}.log"
-        url, server_pid = stack.enter_context(serve(settings, token=token, log_path=log_path, extra_env=extra))
+        url, server_pid = stack.enter_context(
+            serve(settings, token=token, log_path=log_path, extra_env=extra, workers=args.workers)
+        )
         report["server_log"] = str(log_path)
         yield url, token, {"neo4j": listener_pid(bolt_port), "api": server_pid, "client": os.getpid()}
 
@@ -593,6 +615,7 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}, Python {m['python']}")
     print(f"graph:   {report.get('graph', '(external API)')}; workload: {report['workload']}")
     print(f"mix:     {report['mix']}; steps of <= {report['step_seconds']} s / {report['step_requests']} requests")
+    print(f"server:  tellgraph serve --workers {report['workers']}" if report["workers"] else "server:  --url")
     print()
     header = f"{'clients':>7}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'errors':>8}  {'load 1m':>8}  cores used"
     print(header + "  (ms)")
@@ -624,7 +647,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for noisy in ("neo4j", "httpx", "tellgraph"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    report: dict[str, Any] = {"label": args.label, "machine": machine(), "loadavg_start": list(os.getloadavg())}
+    report: dict[str, Any] = {
+        "label": args.label,
+        "machine": machine(),
+        "workers": None if args.url else args.workers,
+        "loadavg_start": list(os.getloadavg()),
+    }
     with api_for(args, report) as (url, token, pids):
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
             team = [t.strip() for t in args.team.split(",") if t.strip()]

@@ -7,11 +7,14 @@ and sharing the listening socket; the parent restarts a worker that dies.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import socket
 from typing import TYPE_CHECKING
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from tellgraph.api.app import create_app
 from tellgraph.api.auth import TokenTable
@@ -26,6 +29,25 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+KEEP_ALIVE_SECONDS = 75
+"""How long an idle client connection stays open. uvicorn's default of 5 s closes connections that
+pooling clients and proxies (whose idle timeouts are often 60 s) still count on, and a request sent
+as the server closes one fails (bench/load_test.py saw ReadErrors). Longer than common proxy idle
+timeouts, so the proxy, not the server, closes first."""
+
+
+def listening_socket(config: uvicorn.Config) -> socket.socket:
+    """uvicorn's listening socket for worker processes, declared as TCP.
+
+    uvicorn opens it with protocol 0, so asyncio never sets TCP_NODELAY on the connections it
+    accepts, and Nagle's algorithm meeting the client's delayed ACK added ~40 ms to every
+    response with ``--workers`` (found by bench/load_test.py: 2 ms became 44 ms).
+    """
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock
 
 
 def app_factory() -> Starlette:
@@ -69,19 +91,27 @@ def run_server(
         os.environ["TELLGRAPH_STORE"] = settings.store.value
         if console is not None:
             console.print(f"Workers:      {workers} processes")
-        uvicorn.run(
+        config = uvicorn.Config(
             "tellgraph.api.server:app_factory",
             factory=True,
             host=bind_host,
             port=bind_port,
             workers=workers,
             log_level="info",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
+        # What uvicorn.run does for workers, with a listening socket that gets TCP_NODELAY through.
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(config, sockets=[listening_socket(config)]).run()
         return
     store = open_store(settings=settings)
     try:
         uvicorn.run(
-            create_app(store=store, settings=settings, warm_up=True), host=bind_host, port=bind_port, log_level="info"
+            create_app(store=store, settings=settings, warm_up=True),
+            host=bind_host,
+            port=bind_port,
+            log_level="info",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
     finally:
         store.close()
