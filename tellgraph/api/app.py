@@ -23,6 +23,7 @@ from tellgraph.api.web import web_routes
 from tellgraph.errors import TellgraphError
 from tellgraph.goals.embedding import Embedder
 from tellgraph.graph.store import GraphStore
+from tellgraph.logging_setup import quiet_access_log
 from tellgraph.services.intros import IntroPolicy
 from tellgraph.services.search import EmbeddingAvailability
 from tellgraph.settings import Settings
@@ -90,6 +91,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        quiet_access_log()  # uvicorn has configured its loggers by now, in every worker
         if warm_up:
             threading.Thread(target=_warm_up, args=(store, shared), daemon=True).start()
         try:

@@ -549,7 +549,9 @@ class TellgraphSchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         for error in errors:
-            logger.debug("graphql error: %s", error.message)
+            # The kind and place only: messages quote the request's arguments (emails, names, search text).
+            cause = type(error.original_error).__name__ if error.original_error is not None else "GraphQLError"
+            logger.debug("graphql error at %s: %s", error.path or "request", cause)
 
 
 # Node types reachable only through the Node interface or the search union.
