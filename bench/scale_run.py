@@ -626,6 +626,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--query-seconds", type=float, default=60.0, help="time bound per query kind")
     parser.add_argument("--load-levels", default="1,4,16", help="a short load ramp at scale ('' to skip)")
     parser.add_argument("--load-seconds", type=float, default=20.0)
+    parser.add_argument("--api-workers", type=int, default=1, help="tellgraph serve --workers")
     parser.add_argument("--baseline", type=int, default=20_000, help="communications through the upsert path")
     parser.add_argument("--keep", action="store_true", help="leave the server running (and its data) at the end")
     parser.add_argument("--seed", type=int, default=7)
@@ -670,6 +671,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": machine(),
         "size": {"people": args.people, "knows": args.knows, "communications": args.communications},
         "neo4j_memory": {"heap": args.heap, "pagecache": args.pagecache},
+        "api_workers": args.api_workers,
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
     if args.home.exists():
@@ -722,7 +724,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             extra = {"TELLGRAPH_API_RATE_LIMIT": "0"}
             with (
                 RssSampler(jvm.pid) as jvm_rss,
-                load_test.serve(settings, token=token, log_path=log_path, extra_env=extra) as (url, api_pid),
+                load_test.serve(
+                    settings, token=token, log_path=log_path, extra_env=extra, workers=args.api_workers
+                ) as (url, api_pid),
             ):
                 pids = {"neo4j": jvm.pid, "api": api_pid, "client": os.getpid()}
                 with Phase("queries", report, jvm):
@@ -744,7 +748,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         )
                     report["load"] = [s.summary() for s in steps]
                 with contextlib.suppress(psutil.Error):
-                    report["api_rss_mb"] = mb(psutil.Process(api_pid).memory_info().rss)
+                    api = psutil.Process(api_pid)
+                    report["api_rss_mb"] = mb(sum(p.memory_info().rss for p in [api, *api.children(recursive=True)]))
             report["jvm_rss_peak_mb"] = mb(jvm_rss.peak)
             with contextlib.suppress(psutil.Error):
                 report["jvm_rss_mb"] = mb(jvm.memory_info().rss)
@@ -802,6 +807,8 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"{kind:<18}{s['requests']:>6}{s['p50_ms']:>9}{s['p95_ms']:>9}{s['p99_ms']:>9}{s['errors']:>8}  {cores}")
         for example in s["error_examples"]:
             print(f"    error: {example}")
+    if report.get("load"):
+        print(f"load ramp: equal mix of the five queries above, tellgraph serve --workers {report['api_workers']}")
     for s in report.get("load", []):
         print(
             f"load {s['concurrency']:>3} clients: {s['req_per_s']} req/s, p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms,"
