@@ -524,14 +524,19 @@ class Mutation:
     @strawberry.mutation(
         description=(
             "Erase a person's personal data: name, addresses, phones, handles, identities, and the subjects and "
-            "previews of their 1:1 communications. Ties keep their anonymous counts. Audited without the data."
+            "previews of their 1:1 communications; wherever other text still names them (group messages, events, "
+            "drafts, goals, audit details) their name and addresses become [erased]. Ties keep their anonymous "
+            "counts. Audited without the data."
         ),
         extensions=permissions.admin(),
     )
     async def forget_person(self, info: Info, id: strawberry.ID) -> ForgetPersonResult:
         ctx = info.context
         result, error = await _user_errors(
-            lambda: person_edits.forget_person(ctx.store, ref=str(id), actor=ctx.actor), info
+            lambda: person_edits.forget_person(
+                ctx.store, ref=str(id), actor=ctx.actor, cipher=person_edits.body_cipher(ctx.settings)
+            ),
+            info,
         )
         if error is not None:
             return error

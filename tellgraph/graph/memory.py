@@ -43,6 +43,7 @@ from tellgraph.graph.queries import (
     PersonQuery,
     PersonRow,
     PersonSort,
+    ScrubReport,
     SearchMatch,
     TextIndex,
     cosine_score,
@@ -57,6 +58,7 @@ from tellgraph.graph.queries import (
     usable_vector,
     without_embedding,
 )
+from tellgraph.graph.scrub import ERASED, scrub_props, term_pattern
 from tellgraph.graph.store import (
     GraphPath,
     Interaction,
@@ -815,6 +817,29 @@ class MemoryStore:
                 stored[name] = list(value) if isinstance(value, list) else value
         self._dirty = True
         return True
+
+    def scrub_text(self, *, person_id: str, terms: Sequence[str], replacement: str = ERASED) -> ScrubReport:
+        pattern = term_pattern(terms)
+        if pattern is None:
+            return ScrubReport()
+        # The whole graph is in memory: every node and edge is looked at (a superset of Neo4j's candidates).
+        nodes = edges = 0
+        comm_ids: list[str] = []
+        for key, props in self._graph.nodes(data=True):
+            changed = scrub_props(props, pattern, replacement)
+            if changed:
+                props.update(changed)
+                nodes += 1
+                if key[0] == NodeLabel.COMMUNICATION.value:
+                    comm_ids.append(key[1])
+        for _, _, props in self._graph.edges(data=True):
+            changed = scrub_props(props, pattern, replacement)
+            if changed:
+                props.update(changed)
+                edges += 1
+        if nodes or edges:
+            self._dirty = True
+        return ScrubReport(nodes=nodes, edges=edges, communication_ids=sorted(comm_ids))
 
     def erase_person(self, *, person_id: str, now: datetime) -> ErasureReport:
         key = (NodeLabel.PERSON.value, person_id)

@@ -574,6 +574,55 @@ def set_node_props(label: NodeLabel) -> str:
     return f"MATCH (n:{label.value} {{id: $id}}) SET n += $props RETURN count(n) AS found"
 
 
+# -- erasure: text that names the erased person ------------------------------------------
+
+# A property holds a needle: a string containing one, or a list with such a string.
+_HOLDS_NEEDLE = (
+    "any(k IN keys({x}) WHERE NOT k IN $skip AND ("
+    "({x}[k] IS :: STRING AND any(t IN $needles WHERE toLower({x}[k]) CONTAINS t)) OR "
+    "({x}[k] IS :: LIST<STRING NOT NULL> AND any(s IN {x}[k] WHERE any(t IN $needles WHERE toLower(s) CONTAINS t)))))"
+)
+
+SCRUB_NODE_CANDIDATES = f"""
+MATCH (n) WHERE NOT n:Communication AND {_HOLDS_NEEDLE.format(x="n")}
+RETURN elementId(n) AS eid, n.id AS id, n:Communication AS comm, n {{.*, embedding: null}} AS props
+"""
+
+SCRUB_COMMUNICATION_CANDIDATES = f"""
+CALL () {{
+  MATCH (:Person {{id: $id}})--(c:Communication) RETURN c
+  UNION
+  CALL db.index.fulltext.queryNodes('communication_text', $lucene, {{limit: $limit}}) YIELD node
+  RETURN node AS c
+}}
+WITH DISTINCT c WHERE {_HOLDS_NEEDLE.format(x="c")}
+RETURN elementId(c) AS eid, c.id AS id, true AS comm, c {{.*, embedding: null}} AS props
+"""
+
+SCRUB_COMMUNICATIONS_OF_PERSON = f"""
+MATCH (:Person {{id: $id}})--(c:Communication) WITH DISTINCT c WHERE {_HOLDS_NEEDLE.format(x="c")}
+RETURN elementId(c) AS eid, c.id AS id, true AS comm, c {{.*, embedding: null}} AS props
+"""
+
+SCRUB_EDGE_CANDIDATES = f"""
+CALL () {{
+  MATCH (:Person {{id: $id}})-[r]-() RETURN r
+  UNION
+  MATCH ()-[r]->() WHERE NOT type(r) IN $skipped_types RETURN r
+}}
+WITH DISTINCT r WHERE {_HOLDS_NEEDLE.format(x="r")}
+RETURN elementId(r) AS eid, properties(r) AS props
+"""
+
+SCRUB_SET_NODES = """
+UNWIND $rows AS row MATCH (n) WHERE elementId(n) = row.eid SET n += row.props RETURN count(n) AS written
+"""
+
+SCRUB_SET_EDGES = """
+UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.eid SET r += row.props RETURN count(r) AS written
+"""
+
+
 @cache
 def erase_person(person_props: tuple[str, ...], comm_props: tuple[str, ...]) -> tuple[str, str, str]:
     """Three statements, run in one transaction: strip the person, delete their identities, redact 1:1 mail."""

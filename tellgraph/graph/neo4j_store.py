@@ -32,6 +32,7 @@ from tellgraph.graph.queries import (
     COMMUNICATION_PRIVATE_PROPS,
     NODE_LOOKUP_LABELS,
     PERSON_PERSONAL_PROPS,
+    SCRUB_SKIPPED_EDGE_TYPES,
     TEXT_INDEX_LABELS,
     VECTOR_LABELS,
     CommunicationPage,
@@ -43,8 +44,10 @@ from tellgraph.graph.queries import (
     PersonPage,
     PersonQuery,
     PersonRow,
+    ScrubReport,
     SearchMatch,
     TextIndex,
+    lucene_phrases,
     lucene_query,
     rank_matches,
     role_of,
@@ -52,6 +55,7 @@ from tellgraph.graph.queries import (
     usable_vector,
     without_embedding,
 )
+from tellgraph.graph.scrub import ERASED, NEVER_SCRUBBED, needles, scrub_props, term_pattern
 from tellgraph.graph.store import (
     GraphPath,
     Interaction,
@@ -692,6 +696,39 @@ class Neo4jStore:
             check_property_name(name)
         records = self._run(cypher.set_node_props(label), {"id": node_id, "props": dict(props)}, write=True)
         return bool(records and records[0]["found"])
+
+    def scrub_text(self, *, person_id: str, terms: Sequence[str], replacement: str = ERASED) -> ScrubReport:
+        pattern = term_pattern(terms)
+        if pattern is None:
+            return ScrubReport()
+        # Cypher finds candidates with a plain CONTAINS on each term's longest word; the pattern decides.
+        words = needles(terms)
+        params: dict[str, Any] = {
+            "id": person_id,
+            "needles": words,
+            "skip": sorted(NEVER_SCRUBBED),
+            "skipped_types": [t.value for t in SCRUB_SKIPPED_EDGE_TYPES],
+            "lucene": lucene_phrases(terms),
+            "limit": 100_000,
+        }
+        comms = cypher.SCRUB_COMMUNICATION_CANDIDATES if params["lucene"] else cypher.SCRUB_COMMUNICATIONS_OF_PERSON
+        node_rows = []
+        comm_ids: list[str] = []
+        for query in (cypher.SCRUB_NODE_CANDIDATES, comms):
+            for record in self._run(query, params):
+                changed = scrub_props(_node_props(record["props"]), pattern, replacement)
+                if changed:
+                    node_rows.append({"eid": record["eid"], "props": changed})
+                    if record["comm"]:
+                        comm_ids.append(record["id"])
+        edge_rows = []
+        for record in self._run(cypher.SCRUB_EDGE_CANDIDATES, params):
+            changed = scrub_props(_props(record["props"]), pattern, replacement)
+            if changed:
+                edge_rows.append({"eid": record["eid"], "props": changed})
+        statements = [(cypher.SCRUB_SET_NODES, {"rows": node_rows}), (cypher.SCRUB_SET_EDGES, {"rows": edge_rows})]
+        nodes, edges = self._write_tx(statements)
+        return ScrubReport(nodes=nodes, edges=edges, communication_ids=sorted(set(comm_ids)))
 
     def erase_person(self, *, person_id: str, now: datetime) -> ErasureReport:
         strip, identities, redact = cypher.erase_person(PERSON_PERSONAL_PROPS, COMMUNICATION_PRIVATE_PROPS)

@@ -211,6 +211,32 @@ class ErasureReport(BaseModel):
     communications_redacted: int = 0
 
 
+class ScrubReport(BaseModel):
+    """What :meth:`GraphStore.scrub_text` changed: how many nodes and edges had text replaced."""
+
+    nodes: int = 0
+    edges: int = 0
+    communication_ids: list[str] = Field(default_factory=list)
+    """The communications whose text changed (their encrypted bodies may name the person too)."""
+
+
+SCRUB_SKIPPED_EDGE_TYPES: tuple[RelType, ...] = (
+    RelType.SENT,
+    RelType.TO,
+    RelType.CC,
+    RelType.BCC,
+    RelType.PARTICIPATED,
+    RelType.MENTIONS,
+    RelType.KNOWS,
+    RelType.IDENTIFIES,
+    RelType.ABOUT,
+    RelType.IN_THREAD,
+    RelType.FROM_SOURCE,
+)
+"""Edge types :meth:`GraphStore.scrub_text` reads only where they touch the person: there are millions
+of them and their text (mention snippets, score explanations) is about the people they join."""
+
+
 # -- shared semantics -------------------------------------------------------------
 def role_of(rel_type: str, edge_role: Any) -> str:
     """The participant role a participation edge stands for."""
@@ -284,6 +310,16 @@ def lucene_query(terms: Sequence[str]) -> str:
         escaped = re.sub(r'([+\-!(){}\[\]^"~*?:\\/&|])', r"\\\1", term)
         parts.append(f"({escaped}^2 OR {escaped}*)")
     return " ".join(parts)
+
+
+def lucene_phrases(texts: Sequence[str]) -> str:
+    """A Lucene query matching any of ``texts`` as a phrase (the index's own analyzer splits both the same way)."""
+    phrases = []
+    for text in texts:
+        cleaned = " ".join(text.split())
+        if cleaned:
+            phrases.append('"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return " OR ".join(phrases)
 
 
 def cosine_score(a: Sequence[float], b: Sequence[float]) -> float:

@@ -24,9 +24,11 @@ from tellgraph.graph.queries import (
     Participation,
     PersonPage,
     PersonQuery,
+    ScrubReport,
     SearchMatch,
     TextIndex,
 )
+from tellgraph.graph.scrub import ERASED
 from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge
 
@@ -348,6 +350,18 @@ class GraphStore(Protocol):
 
     def set_node_props(self, *, label: NodeLabel, node_id: str, props: Mapping[str, PropValue]) -> bool:
         """Overwrite properties of one node (``None`` removes one); returns whether the node exists."""
+        ...
+
+    def scrub_text(self, *, person_id: str, terms: Sequence[str], replacement: str = ERASED) -> ScrubReport:
+        """Replace ``terms`` (a person's name and addresses) in the text properties that may hold them.
+
+        Matching is case-insensitive and tolerant of the whitespace between words (see
+        :mod:`tellgraph.graph.scrub`). Looked at: every node except communications (names of
+        events, goals, actions, reviews, audit details, sources), the communications the person
+        took part in or is mentioned in, those whose subject or preview holds a term, and every
+        edge of the person plus every edge whose type is not in :data:`SCRUB_SKIPPED_EDGE_TYPES`.
+        Identifiers, embeddings and erasure markers are never changed.
+        """
         ...
 
     def erase_person(self, *, person_id: str, now: datetime) -> ErasureReport:

@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field
 
 from tellgraph.errors import InvalidInput, NotFound
 from tellgraph.graph.queries import ErasureReport
+from tellgraph.graph.scrub import erasure_terms, scrub_value, term_pattern
 from tellgraph.graph.store import GraphStore
+from tellgraph.ingest.crypto import BodyCipher
 from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import (
     MAX_NAME_LENGTH,
@@ -30,6 +32,7 @@ from tellgraph.schema.model import (
 )
 from tellgraph.services import audit
 from tellgraph.services.people import looks_like_domain, resolve_person
+from tellgraph.settings import Settings
 
 SOURCE = "manual"
 MAX_NEW_EMAILS = 20
@@ -198,18 +201,30 @@ def _employment(
 
 
 def forget_person(
-    store: GraphStore, *, ref: str, actor: str, now: datetime | None = None
+    store: GraphStore, *, ref: str, actor: str, now: datetime | None = None, cipher: BodyCipher | None = None
 ) -> tuple[ErasureReport, AuditEntry]:
-    """Erase a person's personal data (see :meth:`GraphStore.erase_person`) and audit it without that data.
+    """Erase a person's personal data and audit it without that data.
+
+    :meth:`GraphStore.erase_person` removes what the person's own records hold; then their
+    name and addresses are replaced with ``[erased]`` wherever text still names them
+    (:meth:`GraphStore.scrub_text`: group messages, events, drafts, goals, audit details,
+    edge snippets) and, given the ``cipher``, inside the encrypted bodies of their messages.
 
     Raises:
         NotFound: no such person.
     """
     now = now or utcnow()
     person = resolve_person(store, ref=ref)
+    terms = erasure_terms(person.props)  # before the erasure removes them
     report = store.erase_person(person_id=person.id, now=now)
     if not report.found:
         raise NotFound("person", person.id)
+    scrubbed = store.scrub_text(person_id=person.id, terms=terms)
+    bodies = 0
+    if cipher is not None:
+        bodies = _scrub_bodies(
+            store, person_id=person.id, terms=terms, cipher=cipher, named_in=scrubbed.communication_ids
+        )
     entry = audit.record(
         store,
         entry=audit.audit_entry(
@@ -219,9 +234,58 @@ def forget_person(
             details={
                 "identities_removed": report.identities_removed,
                 "communications_redacted": report.communications_redacted,
+                "texts_scrubbed": scrubbed.nodes + scrubbed.edges,
+                "bodies_scrubbed": bodies,
             },
             now=now,
         ),
     )
     store.flush()
     return report, entry
+
+
+def body_cipher(settings: Settings) -> BodyCipher | None:
+    """The cipher of stored bodies, when bodies are stored (erasure then scrubs inside them too)."""
+    if settings.body_key is None:
+        return None
+    return BodyCipher(key=settings.body_key.get_secret_value())
+
+
+def _scrub_bodies(
+    store: GraphStore, *, person_id: str, terms: list[str], cipher: BodyCipher, named_in: list[str]
+) -> int:
+    """Replace the terms inside encrypted bodies; returns how many changed.
+
+    Looked at: the person's communications, those that mention them, and those whose other
+    text named them (``named_in``). A body that names them where nothing else about the
+    message does is out of reach without decrypting every body.
+    """
+    pattern = term_pattern(terms)
+    if pattern is None:
+        return 0
+    ids: set[str] = set(named_in)
+    before = None
+    while True:
+        page = store.communications_of(person_id=person_id, before=before, limit=500)
+        ids.update(comm.id for comm in page.nodes)
+        if len(page.nodes) < 500:
+            break
+        last = page.nodes[-1]
+        before = (last.props["timestamp"], last.id)
+    mentions = store.neighbours(label=NodeLabel.PERSON, node_id=person_id, rel_types=[RelType.MENTIONS], limit=100_000)
+    ids.update(n.node.id for n in mentions if n.node.label is NodeLabel.COMMUNICATION)
+    changed = 0
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        for comm in store.get_nodes(label=NodeLabel.COMMUNICATION, ids=ordered[start : start + 500]):
+            token = comm.props.get("body_encrypted")
+            if not isinstance(token, str):
+                continue
+            body = cipher.decrypt(token)
+            scrubbed = scrub_value(body, pattern)
+            if scrubbed != body:
+                store.set_node_props(
+                    label=NodeLabel.COMMUNICATION, node_id=comm.id, props={"body_encrypted": cipher.encrypt(scrubbed)}
+                )
+                changed += 1
+    return changed
