@@ -12,6 +12,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import get_args
 
+from tellgraph.graph.queries import SCRUB_SKIPPED_EDGE_TYPES
 from tellgraph.graph.store import MAX_PATH_HOPS
 from tellgraph.schema.labels import NodeLabel, RelType, check_label, check_property_name, check_rel_type
 from tellgraph.schema.model import ENTITY_TYPES
@@ -577,14 +578,33 @@ def set_node_props(label: NodeLabel) -> str:
 # -- erasure: text that names the erased person ------------------------------------------
 
 # A property holds a needle: a string containing one, or a list with such a string.
+# $needles: for each term, the words it is made of; a text holds a term when it contains all of them.
 _HOLDS_NEEDLE = (
     "any(k IN keys({x}) WHERE NOT k IN $skip AND ("
-    "({x}[k] IS :: STRING AND any(t IN $needles WHERE toLower({x}[k]) CONTAINS t)) OR "
-    "({x}[k] IS :: LIST<STRING NOT NULL> AND any(s IN {x}[k] WHERE any(t IN $needles WHERE toLower(s) CONTAINS t)))))"
+    "({x}[k] IS :: STRING AND any(g IN $needles WHERE all(w IN g WHERE toLower({x}[k]) CONTAINS w))) OR "
+    "({x}[k] IS :: LIST<STRING NOT NULL> AND "
+    "any(s IN {x}[k] WHERE any(g IN $needles WHERE all(w IN g WHERE toLower(s) CONTAINS w))))))"
 )
 
+# Label and type unions, so Neo4j reads the token indexes instead of every node and relationship.
+# People, companies and events are many: those whose indexed text (name, aliases, title, description)
+# holds a term come from the entity_names full-text index, plus whatever touches the person; the
+# other labels are few enough to read whole.
+_SCRUB_INDEXED = (NodeLabel.PERSON, NodeLabel.COMPANY, NodeLabel.EVENT, NodeLabel.COMMUNICATION)
+_SCRUB_LABELS = "|".join(check_label(label).value for label in NodeLabel if label not in _SCRUB_INDEXED)
+_SCRUB_TYPES = "|".join(check_rel_type(t).value for t in RelType if t not in SCRUB_SKIPPED_EDGE_TYPES)
+
 SCRUB_NODE_CANDIDATES = f"""
-MATCH (n) WHERE NOT n:Communication AND {_HOLDS_NEEDLE.format(x="n")}
+CALL () {{
+  MATCH (n:{_SCRUB_LABELS}) RETURN n
+  UNION
+  CALL db.index.fulltext.queryNodes('entity_names', $lucene, {{limit: $limit}}) YIELD node RETURN node AS n
+  UNION
+  MATCH (:Person {{id: $id}})--(n) WHERE NOT n:Communication RETURN n
+  UNION
+  MATCH (n:Person {{id: $id}}) RETURN n
+}}
+WITH DISTINCT n WHERE {_HOLDS_NEEDLE.format(x="n")}
 RETURN elementId(n) AS eid, n.id AS id, n:Communication AS comm, n {{.*, embedding: null}} AS props
 """
 
@@ -599,16 +619,11 @@ WITH DISTINCT c WHERE {_HOLDS_NEEDLE.format(x="c")}
 RETURN elementId(c) AS eid, c.id AS id, true AS comm, c {{.*, embedding: null}} AS props
 """
 
-SCRUB_COMMUNICATIONS_OF_PERSON = f"""
-MATCH (:Person {{id: $id}})--(c:Communication) WITH DISTINCT c WHERE {_HOLDS_NEEDLE.format(x="c")}
-RETURN elementId(c) AS eid, c.id AS id, true AS comm, c {{.*, embedding: null}} AS props
-"""
-
 SCRUB_EDGE_CANDIDATES = f"""
 CALL () {{
   MATCH (:Person {{id: $id}})-[r]-() RETURN r
   UNION
-  MATCH ()-[r]->() WHERE NOT type(r) IN $skipped_types RETURN r
+  MATCH ()-[r:{_SCRUB_TYPES}]->() RETURN r
 }}
 WITH DISTINCT r WHERE {_HOLDS_NEEDLE.format(x="r")}
 RETURN elementId(r) AS eid, properties(r) AS props

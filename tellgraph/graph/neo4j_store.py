@@ -32,7 +32,6 @@ from tellgraph.graph.queries import (
     COMMUNICATION_PRIVATE_PROPS,
     NODE_LOOKUP_LABELS,
     PERSON_PERSONAL_PROPS,
-    SCRUB_SKIPPED_EDGE_TYPES,
     TEXT_INDEX_LABELS,
     VECTOR_LABELS,
     CommunicationPage,
@@ -701,20 +700,18 @@ class Neo4jStore:
         pattern = term_pattern(terms)
         if pattern is None:
             return ScrubReport()
-        # Cypher finds candidates with a plain CONTAINS on each term's longest word; the pattern decides.
+        # Cypher finds candidates with plain CONTAINS tests on each term's words; the pattern decides.
         words = needles(terms)
         params: dict[str, Any] = {
             "id": person_id,
             "needles": words,
             "skip": sorted(NEVER_SCRUBBED),
-            "skipped_types": [t.value for t in SCRUB_SKIPPED_EDGE_TYPES],
             "lucene": lucene_phrases(terms),
             "limit": 100_000,
         }
-        comms = cypher.SCRUB_COMMUNICATION_CANDIDATES if params["lucene"] else cypher.SCRUB_COMMUNICATIONS_OF_PERSON
         node_rows = []
         comm_ids: list[str] = []
-        for query in (cypher.SCRUB_NODE_CANDIDATES, comms):
+        for query in (cypher.SCRUB_NODE_CANDIDATES, cypher.SCRUB_COMMUNICATION_CANDIDATES):
             for record in self._run(query, params):
                 changed = scrub_props(_node_props(record["props"]), pattern, replacement)
                 if changed:

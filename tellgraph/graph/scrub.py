@@ -44,24 +44,23 @@ def erasure_terms(props: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def needles(terms: Iterable[str]) -> list[str]:
-    """Lower-case substrings that every text holding a term contains.
+def needles(terms: Iterable[str]) -> list[list[str]]:
+    """For each term, the lower-case words a text holding it must contain (each one somewhere).
 
-    A store can find candidate texts with a cheap ``CONTAINS`` on these before :func:`scrub_props` decides.
+    A store finds candidate texts with cheap ``CONTAINS`` tests on these (any term, all of
+    its words) before :func:`scrub_props` decides; words rather than the whole term, because
+    the text may split them with other whitespace.
     """
-    found: list[str] = []
+    found: list[list[str]] = []
     for term in terms:
-        words = term.casefold().split()
-        # One word (an address, a phone number): itself. Several (a name): the longest, since
-        # the words may be split by other whitespace in the text.
-        best = max(words, key=len) if len(words) > 1 else term.casefold()
-        if best not in found:
-            found.append(best)
+        words = sorted(set(term.casefold().split()), key=len, reverse=True)
+        if words and words not in found:
+            found.append(words)
     return found
 
 
 def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """One case-insensitive pattern for all terms, longest first, any whitespace between words."""
+    """One case-insensitive pattern for all terms, longest first, any whitespace between words, whole words only."""
     parts = []
     for term in sorted(set(terms), key=len, reverse=True):
         pieces = [re.escape(piece) for piece in term.split()]
@@ -69,7 +68,8 @@ def term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
             parts.append(r"\s+".join(pieces))
     if not parts:
         return None
-    return re.compile("|".join(parts), re.IGNORECASE)
+    # Whole words only: "Ann Lee" is not in "Ann Leeds", nor ann@x.org in joann@x.org.
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
 
 
 def scrub_value(value: Any, pattern: re.Pattern[str], replacement: str = ERASED) -> Any:

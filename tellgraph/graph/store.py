@@ -355,11 +355,13 @@ class GraphStore(Protocol):
     def scrub_text(self, *, person_id: str, terms: Sequence[str], replacement: str = ERASED) -> ScrubReport:
         """Replace ``terms`` (a person's name and addresses) in the text properties that may hold them.
 
-        Matching is case-insensitive and tolerant of the whitespace between words (see
-        :mod:`tellgraph.graph.scrub`). Looked at: every node except communications (names of
-        events, goals, actions, reviews, audit details, sources), the communications the person
-        took part in or is mentioned in, those whose subject or preview holds a term, and every
-        edge of the person plus every edge whose type is not in :data:`SCRUB_SKIPPED_EDGE_TYPES`.
+        Matching is case-insensitive, whole words, tolerant of the whitespace between words (see
+        :mod:`tellgraph.graph.scrub`). Looked at, at least: every node of the less numerous labels
+        (goals, actions, reviews, audit entries, signals, sources, projects, topics); people,
+        companies and events joined to the person or whose name, aliases, title or description
+        holds a term; the communications joined to the person or whose subject or preview holds
+        a term; every edge of the person and every edge whose type is not in
+        :data:`SCRUB_SKIPPED_EDGE_TYPES`. (The embedded store simply looks at everything.)
         Identifiers, embeddings and erasure markers are never changed.
         """
         ...

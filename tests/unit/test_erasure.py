@@ -149,3 +149,5 @@ def test_scrub_helpers() -> None:
     props = {"id": "Ada Lovelace", "subject": "Re: ada   LOVELACE", "tags": ["x", f"<{ADA.upper()}>"], "n": 3}
     assert scrub_props(props, pattern) == {"subject": f"Re: {ERASED}", "tags": ["x", f"<{ERASED}>"]}
     assert term_pattern([]) is None
+    # Whole words and whole addresses only.
+    assert scrub_props({"a": "Ada Lovelaces", "b": f"joh{ADA}", "c": f"({ADA})."}, pattern) == {"c": f"({ERASED})."}
