@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,6 +19,10 @@ MAX_TARGETS = 50
 MAX_TEAM = 50
 
 
+Reference = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
+"""A company, person or project reference (domain, email, id or name)."""
+
+
 class GoalInput(BaseModel):
     """A goal to create: targets are references (company domains, ids or names; emails; project names)."""
 
@@ -25,12 +30,13 @@ class GoalInput(BaseModel):
 
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     description: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
-    companies: list[str] = Field(default_factory=list, max_length=MAX_TARGETS)
-    people: list[str] = Field(default_factory=list, max_length=MAX_TARGETS)
-    projects: list[str] = Field(default_factory=list, max_length=MAX_TARGETS)
+    # References longer than a name would become names of stub companies and projects: refused here.
+    companies: list[Reference] = Field(default_factory=list, max_length=MAX_TARGETS)
+    people: list[Reference] = Field(default_factory=list, max_length=MAX_TARGETS)
+    projects: list[Reference] = Field(default_factory=list, max_length=MAX_TARGETS)
     deadline: datetime | None = None
-    owner: str | None = None
-    team: list[str] = Field(default_factory=list, max_length=MAX_TEAM)
+    owner: Reference | None = None
+    team: list[Reference] = Field(default_factory=list, max_length=MAX_TEAM)
     suggest: bool = True
     """Add confident targets suggested from the description (always when no target is given)."""
 
