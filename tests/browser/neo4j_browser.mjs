@@ -46,8 +46,19 @@ await run("neo4j-browser", async (page, check) => {
   };
 
   // The shipped style, fetched from the API (allow-listed host, CORS).
-  const style = await type(`:style ${API}/browser-guide/tellgraph.grass`);
-  await style.getByText("node.Person").first().waitFor();
+  // Browser reads the server's remote-content allowlist from the database just after connecting;
+  // a `:style` sent before that arrives is checked against Browser's default list and refused.
+  // Retry until the server's list is in place.
+  for (let attempt = 1; ; attempt++) {
+    const style = await type(`:style ${API}/browser-guide/tellgraph.grass`);
+    const outcome = await Promise.race([
+      style.getByText("node.Person").first().waitFor().then(() => "loaded", () => "timeout"),
+      style.getByText("not allowed").first().waitFor().then(() => "refused", () => "timeout"),
+    ]);
+    if (outcome === "loaded") break;
+    if (attempt >= 6) throw new Error(`the style was ${outcome} ${attempt} times`);
+    await page.waitForTimeout(2_000);
+  }
   check("style loaded from the API", true);
 
   // The guide, then the slides with the chosen queries.
