@@ -94,6 +94,7 @@ _R = TypeVar("_R")
 _SNIFF_BYTES = 8192
 _BINARY_CONTROL_RATIO = 0.05
 _BINARY_NUL_RATIO = 0.01
+_BINARY_MIN_NULS = 16
 # Zip (xlsx, docx, zipped exports), legacy Office (xls), PDF, gzip.
 _BINARY_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF-", b"\x1f\x8b")
 _MAX_PREAMBLE_ROWS = 50
@@ -268,7 +269,7 @@ def _binary_problem(data: bytes) -> str | None:
         return "binary file (a spreadsheet, archive or PDF), not a text export; save it as CSV"
     # A stray NUL in one cell of a broken export must not cost every other row (NULs are
     # dropped when the text is decoded); a file that is largely NULs is binary.
-    if head.count(b"\x00") > max(1, len(head) * _BINARY_NUL_RATIO):
+    if head.count(b"\x00") > max(_BINARY_MIN_NULS, len(head) * _BINARY_NUL_RATIO):
         return "binary file (contains NUL bytes), not a text export"
     return None
 

@@ -384,8 +384,9 @@ _EMAIL_LOCAL = st.from_regex(r"[a-z][a-z0-9._+-]{0,15}", fullmatch=True).filter(
 
 def _csv_line(cells: list[str]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue().rstrip("\n")
+    # "\r\n" as the terminator makes the writer quote cells holding either character (as Excel does).
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue().removesuffix("\r\n")
 
 
 def _garbage_csv_line(draw: st.DrawFn, width: int) -> str:
@@ -660,3 +661,15 @@ def test_storable_rejects_nothing_odd_in_a_plain_run(tmp_path: Path) -> None:
     store = MemoryStore(path=tmp_path / "store.json")
     assert store.counts().nodes[NodeLabel.COMMUNICATION.value] == 1
     store.close()
+
+
+def test_a_few_nul_bytes_in_a_small_csv_do_not_cost_its_rows(tmp_path: Path) -> None:
+    """Found by the long run: two NULs in a 120-byte file made the whole file 'binary'."""
+    path = tmp_path / "crm.csv"
+    path.write_bytes(b"Full Name,E-mail,Organization\n\x00,\x00\nAa Aa,a.1@example.com,\n")
+    records = list(ContactsConnector(path=path).read(checkpoints={}))
+    assert [c.emails for c in _of(records, ContactRecord)] == [["a.1@example.com"]]
+    binary = tmp_path / "sheet.csv"
+    binary.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 4)
+    [rejected] = _of(list(ContactsConnector(path=binary).read(checkpoints={})), Rejected)
+    assert rejected.reason.startswith("binary file")
