@@ -40,23 +40,31 @@ def shared_lib_dir() -> Path:
     return default.lib_dir
 
 
+def private_server(home: Path, **overrides: object) -> LocalNeo4j:
+    """A server (not started) in ``home`` on free ports with the suite's password and the shared jars.
+
+    ``overrides`` are further settings (tests that need particular ports pass them here).
+    """
+    bolt_port, http_port = free_ports(2)
+    values: dict[str, object] = {
+        "cache_dir": home,
+        "neo4j_bolt_port": bolt_port,
+        "neo4j_http_port": http_port,
+        "neo4j_heap": "512m",
+        "neo4j_pagecache": "64m",
+        **overrides,
+    }
+    values["neo4j_uri"] = f"bolt://127.0.0.1:{values['neo4j_bolt_port']}"
+    return LocalNeo4j(settings=Settings(**values), lib_dir=shared_lib_dir())  # type: ignore[arg-type]
+
+
 @contextmanager
 def private_neo4j(home: Path, **overrides: object) -> Iterator[LocalNeo4j]:
     """A started server in ``home``; stopped afterwards whatever happens.
 
     ``server.settings`` holds its URI, ports and password (the suite's).
     """
-    bolt_port, http_port = free_ports(2)
-    settings = Settings(
-        cache_dir=home,
-        neo4j_uri=f"bolt://127.0.0.1:{bolt_port}",
-        neo4j_bolt_port=bolt_port,
-        neo4j_http_port=http_port,
-        neo4j_heap="512m",
-        neo4j_pagecache="64m",
-        **overrides,  # type: ignore[arg-type]
-    )
-    server = LocalNeo4j(settings=settings, lib_dir=shared_lib_dir())
+    server = private_server(home, **overrides)
     try:
         server.start()
         yield server

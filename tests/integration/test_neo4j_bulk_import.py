@@ -36,8 +36,7 @@ from tellgraph.schema.model import (
     Source,
     Topic,
 )
-from tellgraph.settings import Settings
-from tests.integration.private_neo4j import free_ports, shared_lib_dir
+from tests.integration.private_neo4j import private_server
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -180,16 +179,8 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalNe
     with BulkCsvWriter(folder=home / "csv", now=NOW) as writer:
         writer.add_entities(entities)
         writer.add_edges(edges)
-    bolt_port, http_port = free_ports(2)
-    settings = Settings(
-        cache_dir=home,
-        neo4j_uri=f"bolt://127.0.0.1:{bolt_port}",
-        neo4j_bolt_port=bolt_port,
-        neo4j_http_port=http_port,
-        neo4j_heap="512m",
-        neo4j_pagecache="64m",
-    )
-    server = LocalNeo4j(settings=settings, lib_dir=shared_lib_dir())
+    server = private_server(home)
+    settings = server.settings
     result = server.import_csv(args=writer.import_args(), max_off_heap_memory="256m")
     assert result.nodes == len(entities)
     assert result.relationships == len(edges)

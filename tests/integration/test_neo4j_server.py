@@ -17,53 +17,17 @@ import neo4j
 import pytest
 
 from tellgraph.errors import ProvisioningError
-from tellgraph.graph.neo4j_server import LocalNeo4j, java_available, maven_available
-from tellgraph.settings import Settings
+from tellgraph.graph.neo4j_server import LocalNeo4j
+from tests.integration.private_neo4j import private_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-def _free_ports(count: int) -> list[int]:
-    """Ports nothing listens on right now (held open together so they differ)."""
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
-def _settings(home: Path, *, bolt_port: int, http_port: int) -> Settings:
-    return Settings(
-        cache_dir=home,
-        neo4j_uri=f"bolt://127.0.0.1:{bolt_port}",
-        neo4j_bolt_port=bolt_port,
-        neo4j_http_port=http_port,
-        neo4j_heap="512m",
-        neo4j_pagecache="64m",
-    )
-
-
 @pytest.fixture(scope="module")
-def shared_lib_dir() -> Path:
-    """The default home's jar folder for the configured version, shared by all homes."""
-    if not java_available():
-        pytest.skip("java is not on PATH")
-    default = LocalNeo4j(settings=Settings())
-    if not default.is_provisioned() and not maven_available():
-        pytest.skip("Neo4j jars are not provisioned and mvn is not on PATH")
-    return default.lib_dir
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, shared_lib_dir: Path) -> Iterator[LocalNeo4j]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     """A real server in a throw-away home, stopped whatever happens."""
-    bolt_port, http_port = _free_ports(2)
-    settings = _settings(tmp_path_factory.mktemp("neo4j-home"), bolt_port=bolt_port, http_port=http_port)
-    local = LocalNeo4j(settings=settings, lib_dir=shared_lib_dir)
+    local = private_server(tmp_path_factory.mktemp("neo4j-home"))
     try:
         first = local.start()
         assert not first.already_running
@@ -129,10 +93,9 @@ def test_browser_is_served(server: LocalNeo4j) -> None:
 
 
 @pytest.mark.parametrize("taken", ["Bolt", "HTTP"])
-def test_a_taken_port_is_named_in_the_error(tmp_path: Path, shared_lib_dir: Path, taken: str) -> None:
-    bolt_port, http_port = _free_ports(2)
-    blocked = bolt_port if taken == "Bolt" else http_port
-    other = LocalNeo4j(settings=_settings(tmp_path, bolt_port=bolt_port, http_port=http_port), lib_dir=shared_lib_dir)
+def test_a_taken_port_is_named_in_the_error(tmp_path: Path, taken: str) -> None:
+    other = private_server(tmp_path)
+    blocked = other.bolt_port if taken == "Bolt" else other.http_port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
         squatter.bind(("127.0.0.1", blocked))
         squatter.listen()
