@@ -1,4 +1,4 @@
-"""Run ``tellgraph serve`` in its own process for HTTP tests (real uvicorn, real Neo4j)."""
+"""The API for HTTP tests: ``tellgraph serve`` in its own process (real uvicorn, real Neo4j), or the app in process."""
 
 from __future__ import annotations
 
@@ -10,9 +10,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from graphql import GraphQLSchema
+from pydantic import SecretStr
+from starlette.testclient import TestClient
+
+from tellgraph.api.app import create_app
+from tellgraph.graph.store import GraphStore
+from tellgraph.settings import Settings, StoreKind
+from tests.contract.test_store_queries import build
+from tests.graphql_walk import fetch_schema
+from tests.stores import open_neo4j
+from tests.unit.api.conftest import AxisEmbedder
 
 VIEWER = "viewer-token-for-api-tests-01"
 EDITOR = "editor-token-for-api-tests-01"
@@ -61,3 +73,27 @@ def serve(log_dir: Path, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@contextmanager
+def in_process_api() -> Iterator[tuple[GraphStore, Settings, TestClient, GraphQLSchema]]:
+    """The app over the suite's Neo4j holding the contract graph, behind Starlette's test client.
+
+    Yields the store, the settings (test tokens, rate limit off: these tests send bursts on one
+    token), the client and the schema as a viewer sees it by introspection; closes the store.
+    """
+    store = open_neo4j()
+    build(store)
+    settings = Settings(store=StoreKind.NEO4J, api_tokens=SecretStr(TOKENS), api_rate_limit=0)
+    app = create_app(store=store, settings=settings, embedder=AxisEmbedder())
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+
+            def post(query: str) -> Any:
+                return client.post(
+                    "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {VIEWER}"}
+                ).json()
+
+            yield store, settings, client, fetch_schema(post)
+    finally:
+        store.close()

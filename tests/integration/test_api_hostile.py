@@ -27,27 +27,20 @@ import pytest
 from graphql import GraphQLSchema
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from tellgraph.api.app import create_app
 from tellgraph.graph.store import GraphStore
 from tellgraph.schema.labels import NodeLabel
-from tellgraph.settings import Settings, StoreKind
-from tests.contract.test_store_queries import build
 from tests.graphql_walk import (
     CYPHER_INJECTIONS,
     arguments_strategy,
-    fetch_schema,
     fields_with_arguments,
     node_types,
     operation,
     root_fields,
 )
 from tests.hypothesis_profiles import examples
-from tests.integration.api_server import ADMIN, EDITOR, TOKENS, VIEWER
-from tests.stores import open_neo4j
-from tests.unit.api.conftest import AxisEmbedder
+from tests.integration.api_server import ADMIN, EDITOR, VIEWER, in_process_api
 
 LEAKS = [
     "Traceback",
@@ -100,31 +93,17 @@ class HostileApi:
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[HostileApi]:
-    store = open_neo4j()
-    build(store)
-    settings = Settings(store=StoreKind.NEO4J, api_tokens=SecretStr(TOKENS), api_rate_limit=0)
-    app = create_app(store=store, settings=settings, embedder=AxisEmbedder())
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-
-            def post(query: str) -> Any:
-                return client.post(
-                    "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {VIEWER}"}
-                ).json()
-
-            schema = fetch_schema(post)
-            ids = {}
-            for type_name in node_types(schema):
-                try:
-                    label = NodeLabel(type_name)
-                except ValueError:
-                    continue
-                found = store.list_nodes(label=label, limit=1)
-                if found:
-                    ids[type_name] = found[0].id
-            yield HostileApi(store=store, client=client, schema=schema, ids=ids)
-    finally:
-        store.close()
+    with in_process_api() as (store, _, client, schema):
+        ids = {}
+        for type_name in node_types(schema):
+            try:
+                label = NodeLabel(type_name)
+            except ValueError:
+                continue
+            found = store.list_nodes(label=label, limit=1)
+            if found:
+                ids[type_name] = found[0].id
+        yield HostileApi(store=store, client=client, schema=schema, ids=ids)
 
 
 def check(response: httpx.Response, *, sent: str, allowed: set[str], elapsed: float) -> dict[str, Any]:

@@ -15,22 +15,17 @@ from typing import Any
 
 import graphql
 import pytest
-from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from tellgraph.api.app import create_app
 from tellgraph.api.auth import TokenTable
 from tellgraph.api.schema import build_schema
 from tellgraph.graph.store import GraphStore
 from tellgraph.schema.actions import ActionChannel, SuggestedAction
 from tellgraph.schema.labels import NodeLabel
 from tellgraph.schema.model import utcnow
-from tellgraph.settings import Settings, StoreKind
-from tests.contract.test_store_queries import build
-from tests.graphql_walk import fetch_schema, minimal_value, operation, root_fields
-from tests.integration.api_server import ADMIN, EDITOR, TOKENS, VIEWER
-from tests.stores import open_neo4j
-from tests.unit.api.conftest import AxisEmbedder
+from tellgraph.settings import Settings
+from tests.graphql_walk import minimal_value, operation, root_fields
+from tests.integration.api_server import ADMIN, EDITOR, TOKENS, VIEWER, in_process_api
 
 ROLE_DIRECTIVES = {"requiresViewer": "viewer", "requiresEditor": "editor", "requiresAdmin": "admin"}
 TOKEN_OF = {"viewer": VIEWER, "editor": EDITOR, "admin": ADMIN}
@@ -78,21 +73,8 @@ def declared_roles(settings: Settings) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[SecureApi]:
-    store = open_neo4j()
-    build(store)
-    settings = Settings(store=StoreKind.NEO4J, api_tokens=SecretStr(TOKENS), api_rate_limit=0)
-    app = create_app(store=store, settings=settings, embedder=AxisEmbedder())
-    try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-
-            def post(query: str) -> Any:
-                return client.post(
-                    "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {VIEWER}"}
-                ).json()
-
-            yield SecureApi(store=store, client=client, schema=fetch_schema(post), roles=declared_roles(settings))
-    finally:
-        store.close()
+    with in_process_api() as (store, settings, client, schema):
+        yield SecureApi(store=store, client=client, schema=schema, roles=declared_roles(settings))
 
 
 def test_every_root_field_declares_exactly_one_role(api: SecureApi) -> None:
