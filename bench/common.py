@@ -84,3 +84,14 @@ def save(name: str, figures: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **figures}, indent=2, default=str))
     return path
+
+
+def cpu_seconds(process: Any) -> float:
+    """User plus system CPU seconds of a ``psutil.Process`` (0 when there is none or it has gone)."""
+    if process is None:
+        return 0.0
+    try:
+        times = process.cpu_times()
+    except Exception:  # psutil.Error: the process ended or cannot be read
+        return 0.0
+    return float(times.user + times.system)

@@ -58,7 +58,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import load_test  # noqa: E402
-from bench.common import machine, save  # noqa: E402
+from bench.common import cpu_seconds, machine, save  # noqa: E402
 from bench.store_bench import Network, RssSampler, _WeightedPicker, build_network  # noqa: E402
 from tellgraph.graph.neo4j_bulk import BulkCsvWriter, node_columns  # noqa: E402
 from tellgraph.graph.neo4j_server import LocalNeo4j  # noqa: E402
@@ -73,6 +73,7 @@ from tellgraph.schema.model import (  # noqa: E402
     company_id_for,
     stable_id,
 )
+from tellgraph.scoring.config import COMPONENTS  # noqa: E402
 from tellgraph.settings import Settings  # noqa: E402
 
 logger = logging.getLogger("scale_run")
@@ -93,18 +94,6 @@ TITLES = ("Engineer", "Sales", "VP Partnerships", "Founder", "Analyst", "Designe
 WEIGHTS_TEXT = (
     "frequency=0.2 recency=0.3 reciprocity=0.1 consistency=0.1 responsiveness=0.08 initiation=0.04 "
     "depth=0.04 channel_mix=0.04 meetings=0.05 sentiment=0.05"
-)
-SCORE_COMPONENTS = (
-    "frequency",
-    "recency",
-    "reciprocity",
-    "consistency",
-    "responsiveness",
-    "initiation",
-    "depth",
-    "channel_mix",
-    "meetings",
-    "sentiment",
 )
 
 
@@ -174,7 +163,7 @@ def _knows_props(rng: random.Random, *, strength: float, count: int, first: date
             f"last contact {(NOW - last).days} days before {NOW.date()}."
         ),
     }
-    for name in SCORE_COMPONENTS:
+    for name in COMPONENTS:
         props[f"score_{name}"] = round(rng.random(), 6)
     return props
 
@@ -375,12 +364,7 @@ class Phase:
         self.name, self.report, self.jvm = name, report, jvm
 
     def _jvm_cpu(self) -> float:
-        if self.jvm is None:
-            return 0.0
-        with contextlib.suppress(psutil.Error):
-            times = self.jvm.cpu_times()
-            return float(times.user + times.system)
-        return 0.0
+        return cpu_seconds(self.jvm)
 
     def __enter__(self) -> Phase:
         logger.info("phase: %s", self.name)

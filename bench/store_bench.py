@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import bisect
 import contextlib
-import importlib.util
 import itertools
 import json
 import logging
@@ -45,9 +44,10 @@ import networkx as nx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-if importlib.util.find_spec("tellgraph") is None:  # run from a checkout without `pip install -e .`
+if str(ROOT) not in sys.path:  # `bench.common`, and tellgraph from a checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
 
+from bench.common import cpu_seconds  # noqa: E402
 from tellgraph.graph.memory import MemoryStore  # noqa: E402
 from tellgraph.graph.store import GraphPath, GraphStore, path_sort_key  # noqa: E402
 from tellgraph.schema.labels import NodeLabel, RelType  # noqa: E402
@@ -255,12 +255,7 @@ class CpuClock:
         self.wall = self.client = self.server = 0.0
 
     def _jvm_seconds(self) -> float:
-        if self.jvm is None:
-            return 0.0
-        with contextlib.suppress(psutil.Error):
-            times = self.jvm.cpu_times()
-            return float(times.user + times.system)
-        return 0.0
+        return cpu_seconds(self.jvm)
 
     def __enter__(self) -> CpuClock:
         self._start = (time.perf_counter(), time.process_time(), self._jvm_seconds())
