@@ -109,6 +109,15 @@ def _iso(value: Any) -> Any:
     return as_utc(value).isoformat() if isinstance(value, datetime) else value
 
 
+def _cell(value: Any, is_datetime: bool, is_list_field: bool) -> Any:
+    """One entity row cell: datetimes as ISO text, list fields without repeats (a new node takes them as they are)."""
+    if is_datetime:
+        return _iso(value)
+    if is_list_field and isinstance(value, list):
+        return list(dict.fromkeys(value))
+    return value
+
+
 def _interaction(r: neo4j.Record) -> Interaction:
     """An ``Interaction`` from a row of the interaction queries (id, timestamp, channel, ...)."""
     return Interaction(
@@ -319,8 +328,9 @@ class Neo4jStore:
         for entity in entities:
             props = entity.to_props()
             columns = cypher.entity_columns(entity.LABEL)
+            lists = entity.LIST_FIELDS
             by_label[entity.LABEL].append(
-                [entity.id, *(_iso(props[name]) if is_datetime else props[name] for name, is_datetime in columns)]
+                [entity.id, *(_cell(props[name], is_datetime, name in lists) for name, is_datetime in columns)]
             )
         statements = []
         for label, rows in by_label.items():
@@ -340,10 +350,10 @@ class Neo4jStore:
             key = (edge.type, edge.src_label, edge.src_id, edge.dst_label, edge.dst_id)
             seen = merged.get(key)
             if seen is None:
-                merged[key] = (dict(edge.props), list(edge.provenance), 1)
+                merged[key] = (dict(edge.props), list(dict.fromkeys(edge.provenance)), 1)
             else:
                 seen[0].update(edge.props)
-                merged[key] = (seen[0], seen[1] + edge.provenance, seen[2] + 1)
+                merged[key] = (seen[0], list(dict.fromkeys(seen[1] + edge.provenance)), seen[2] + 1)
         groups: dict[tuple[RelType, NodeLabel, NodeLabel, cypher.EdgeColumns], list[list[Any]]] = defaultdict(list)
         for (rel, src_label, src_id, dst_label, dst_id), (props, provenance, repeats) in merged.items():
             names = sorted(props)
