@@ -40,9 +40,10 @@ timeouts, so the proxy, not the server, closes first."""
 def listening_socket(config: uvicorn.Config) -> socket.socket:
     """uvicorn's listening socket for worker processes, declared as TCP.
 
-    uvicorn opens it with protocol 0, so asyncio never sets TCP_NODELAY on the connections it
-    accepts, and Nagle's algorithm meeting the client's delayed ACK added ~40 ms to every
-    response with ``--workers`` (found by bench/load_test.py: 2 ms became 44 ms).
+    uvicorn before 0.55 opened it with protocol 0, so asyncio never set TCP_NODELAY on the
+    connections it accepted, and Nagle's algorithm meeting the client's delayed ACK added ~40 ms
+    to every response with ``--workers`` (found by bench/load_test.py: 2 ms became 44 ms).
+    Newer uvicorn declares TCP itself; re-declaring it is harmless.
     """
     sock = config.bind_socket()
     if sock.family in (socket.AF_INET, socket.AF_INET6):

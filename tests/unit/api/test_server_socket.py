@@ -40,6 +40,11 @@ def test_connections_accepted_on_the_workers_socket_send_without_delay() -> None
     assert asyncio.run(_nodelay_of_accepted(listening_socket(_config()))) != 0
 
 
-def test_uvicorns_own_socket_would_not() -> None:
-    # Why listening_socket exists: with uvicorn's socket the option stays off (Nagle + delayed ACK = ~40 ms).
-    assert asyncio.run(_nodelay_of_accepted(_config().bind_socket())) == 0
+def test_declaring_tcp_keeps_what_uvicorn_already_sets() -> None:
+    # uvicorn before 0.55 opened its socket with protocol 0, so accepted connections kept Nagle on
+    # (Nagle + delayed ACK = ~40 ms per response); newer uvicorn declares TCP itself. Either way the
+    # workers' socket must end up with TCP_NODELAY, and re-declaring it must not break a fixed uvicorn.
+    own = asyncio.run(_nodelay_of_accepted(_config().bind_socket()))
+    ours = asyncio.run(_nodelay_of_accepted(listening_socket(_config())))
+    assert ours != 0
+    assert ours >= own
