@@ -1,7 +1,11 @@
 """API benchmark: GraphQL over HTTP under concurrent clients, next to the same work as raw Cypher.
 
-Two queries, each measured twice in the same run against the same Neo4j:
+Two queries and a floor, each measured twice (32 clients, one client) in the same run
+against the same Neo4j:
 
+- ``floor``: ``{ __typename }``, which reaches no resolver and no store, against the
+  driver's ``RETURN 1``: what a request costs before it does any work (HTTP, auth,
+  parsing, validation, JSON on one side; Bolt on the other).
 - ``person``: one person with their 10 strongest relationships (name and
   strength of each) and the tie count; raw baseline: one Cypher query returning the same.
 - ``warmIntroPaths``: three team members to one target, up to 3 hops, best 5;
@@ -61,6 +65,8 @@ PERSON_QUERY = """query($id: ID) { person(id: $id) { id name
   relationships(first: 10) { totalCount edges { node { strength lastInteraction other { id name } } } } } }"""
 PATHS_QUERY = """query($from: [String!]!, $to: String!) { warmIntroPaths(from: $from, to: $to, maxHops: 3, first: 5) {
   score explanation hops { from { id name } to { id name } strength lastInteraction } } }"""
+FLOOR_QUERY = "query { __typename }"
+"""The floor: a request that reaches neither resolvers nor the store (HTTP, auth, parsing, validation, JSON)."""
 RAW_PERSON = """
 MATCH (p:Person {id: $id})
 CALL (p) {
@@ -284,7 +290,15 @@ async def measure(url: str, settings: Settings, workload: Workload, args: argpar
         params = {"sources": team, "targets": [target], "min_strength": 0.0, "k": 5}
         await driver.execute_query(paths_cypher, params, routing_=RoutingControl.READ)
 
+    async def gql_floor(i: int) -> None:
+        await gql(FLOOR_QUERY, {})
+
+    async def raw_floor(i: int) -> None:
+        await driver.execute_query("RETURN 1 AS one", routing_=RoutingControl.READ)
+
     scenarios = {
+        "floor: raw Cypher": raw_floor,
+        "floor: GraphQL": gql_floor,
         "person: raw Cypher": raw_person,
         "person: GraphQL": gql_person,
         "warmIntroPaths: raw Cypher": raw_paths,
@@ -382,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with api_server(settings, log_path) as url:
             results = asyncio.run(measure(url, settings, workload, args))
     overhead = {}
-    for name in ("person", "warmIntroPaths"):
+    for name in ("floor", "person", "warmIntroPaths"):
         for suffix in ("", " (1 client)"):
             raw, gql = results[f"{name}: raw Cypher{suffix}"], results[f"{name}: GraphQL{suffix}"]
             overhead[f"{name}{suffix}"] = round(gql["p50_ms"] / raw["p50_ms"], 2)
