@@ -755,24 +755,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.no_raw_baseline:
                 # Same edges, same batches, one transaction per batch: CREATE without MERGE, then
                 # MERGE with no properties, which bounds what any upsert can reach on this machine.
-                logger.info("[neo4j] baseline: deleting the edges, then raw UNWIND ... CREATE")
-                bench.auto_commit(DELETE_KNOWS)
-                with CpuClock(jvm) as clock:
-                    rate = timed_batches("raw CREATE", rows, args.batch, bench.raw_create)
-                writes["neo4j: raw UNWIND CREATE (baseline)"] = {
-                    "edges_per_s": round(rate),
-                    "edges_cpu": clock.per_row(len(rows)),
-                }
-                logger.info("[neo4j] raw CREATE: %.0f edges/s", rate)
-                logger.info("[neo4j] floor: deleting the edges, then raw MERGE without properties")
-                bench.auto_commit(DELETE_KNOWS)
-                with CpuClock(jvm) as clock:
-                    rate = timed_batches("bare MERGE", rows, args.batch, bench.raw_bare_merge)
-                writes["neo4j: raw MERGE, no properties (floor)"] = {
-                    "edges_per_s": round(rate),
-                    "edges_cpu": clock.per_row(len(rows)),
-                }
-                logger.info("[neo4j] bare MERGE: %.0f edges/s", rate)
+                baselines = (
+                    ("raw CREATE", "neo4j: raw UNWIND CREATE (baseline)", bench.raw_create),
+                    ("bare MERGE", "neo4j: raw MERGE, no properties (floor)", bench.raw_bare_merge),
+                )
+                for label, key, write in baselines:
+                    logger.info("[neo4j] %s: deleting the edges, then writing them again", label)
+                    bench.auto_commit(DELETE_KNOWS)
+                    with CpuClock(jvm) as clock:
+                        rate = timed_batches(label, rows, args.batch, write)
+                    writes[key] = {"edges_per_s": round(rate), "edges_cpu": clock.per_row(len(rows))}
+                    logger.info("[neo4j] %s: %.0f edges/s", label, rate)
             report["rss_mb"] = {"neo4j_peak": mb(neo4j_sampler.sample())}
             loads = neo4j_sampler.loads
             report["machine"]["load_avg_during_neo4j"] = {
