@@ -95,6 +95,13 @@ def entity_columns(label: NodeLabel) -> tuple[tuple[str, bool], ...]:
     )
 
 
+def _set_union(target: str, values: str) -> str:
+    """``SET`` clause item: ``target`` becomes its list (none: empty) with ``values`` it lacks appended, in order."""
+    return (
+        f"{target} = reduce(acc = coalesce({target}, []), x IN {values} | CASE WHEN x IN acc THEN acc ELSE acc + x END)"
+    )
+
+
 @cache
 def upsert_entities(label: NodeLabel) -> str:
     """MERGE on id, then apply the entity's merge rules field by field."""
@@ -107,10 +114,7 @@ def upsert_entities(label: NodeLabel) -> str:
             # A new node takes the row's list as it is (rows carry lists without repeats); only a
             # node that exists needs the union, and reduce() per row is the costliest step here.
             creates.append(f"n.{name} = coalesce({value}, [])")
-            sets.append(
-                f"n.{name} = reduce(acc = coalesce(n.{name}, []), x IN coalesce({value}, []) "
-                f"| CASE WHEN x IN acc THEN acc ELSE acc + x END)"
-            )
+            sets.append(_set_union(f"n.{name}", f"coalesce({value}, [])"))
             continue
         creates.append(f"n.{name} = {value}")
         if name == "name" and name in entity_type.KEEP_FIRST:
@@ -153,10 +157,7 @@ def upsert_edges(rel_type: RelType, src_label: NodeLabel, dst_label: NodeLabel, 
     ]
     # A new edge takes the row's provenance as it is (rows carry it without repeats); only an
     # edge that exists needs the union, which costs a third of the write when done for every row.
-    union = (
-        "r.provenance = reduce(acc = coalesce(r.provenance, []), x IN row[3] "
-        "| CASE WHEN x IN acc THEN acc ELSE acc + x END)"
-    )
+    union = _set_union("r.provenance", "row[3]")
     return (
         "UNWIND $rows AS row\n"
         f"MATCH (a:{src_label.value} {{id: row[0]}})\n"
