@@ -66,11 +66,12 @@ from tellgraph.graph.store import (
     PathHop,
     SchemaReport,
     StoreCounts,
+    TiePage,
     check_path_args,
 )
 from tellgraph.schema.labels import UNDIRECTED_TYPES, NodeLabel, RelType, check_property_name
 from tellgraph.schema.migrations import EMBEDDING_DIMENSIONS, LATEST_VERSION
-from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge, utcnow
+from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge, as_utc, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +249,8 @@ class MemoryStore:
                 if value is None:
                     props.pop(name, None)
                 else:
-                    props[name] = value
+                    # Read back in UTC, as Neo4j gives every zoned datetime.
+                    props[name] = as_utc(value) if isinstance(value, datetime) else value
             provenance = list(props.get("provenance") or [])
             for item in edge.provenance:
                 if item not in provenance:
@@ -397,6 +399,7 @@ class MemoryStore:
         k: int = 5,
         min_strength: float = 0.0,
         rel_type: RelType = RelType.KNOWS,
+        with_nodes: bool = False,
     ) -> list[GraphPath]:
         check_path_args(max_hops=max_hops, k=k)
         person = NodeLabel.PERSON.value
@@ -424,8 +427,13 @@ class MemoryStore:
         best = best_paths(
             ties=ties, sources=starts, targets=goals, ends=source_set | target_set, max_hops=max_hops, k=k
         )
+        on_paths: dict[str, Node] = {}
+        if with_nodes:
+            ids = sorted({node[1] for _, nodes, _ in best for node in nodes})
+            on_paths = {n.id: n for n in self.get_nodes(label=NodeLabel.PERSON, ids=ids)}
         return [
             GraphPath(
+                nodes=[on_paths[node[1]] for node in nodes] if with_nodes else [],
                 node_ids=[node[1] for node in nodes],
                 hops=[
                     PathHop(
@@ -614,6 +622,24 @@ class MemoryStore:
 
     def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:
         return {i: self.degree(label=label, node_id=i, rel_types=rel_types) for i in node_ids}
+
+    def tie_pages(
+        self,
+        *,
+        label: NodeLabel,
+        node_ids: Sequence[str],
+        rel_types: Sequence[RelType],
+        limit: int,
+        edge_props: Sequence[str] | None = None,
+    ) -> dict[str, TiePage]:
+        nodes = {n.id: n for n in self.get_nodes(label=label, ids=node_ids)}
+        ties = self.neighbours_many(
+            label=label, node_ids=list(nodes), rel_types=rel_types, limit=limit, edge_props=edge_props
+        )
+        return {
+            i: TiePage(node=node, ties=ties[i], total=self.degree(label=label, node_id=i, rel_types=rel_types))
+            for i, node in nodes.items()
+        }
 
     def edges_among(self, *, label: NodeLabel, rel_type: RelType, ids: Sequence[str]) -> list[StoredEdge]:
         keys = {(label.value, i) for i in ids if (label.value, i) in self._graph}

@@ -19,6 +19,24 @@ from tellgraph.schema.model import ENTITY_TYPES
 
 ALL_LABELS = [label.value for label in NodeLabel]
 
+
+def wire_props(var: str, only: str | None = None) -> str:
+    """``properties(var)`` in a form that is cheap to read: ``[[[key, value]...], [[key, seconds, nanos]...]]``.
+
+    Zoned datetimes travel as two integers because the Python driver builds each one through
+    pytz and its own temporal types (~40 us apiece, most of a warm-path request's decoding: 25
+    paths of three ties carry 150). ``Neo4jStore`` turns the pairs back into the same UTC
+    datetimes ``to_native()`` gives. ``only`` is a condition on ``k`` that limits the keys.
+    ``var`` is one of the query's own variable names, never input.
+    """
+    keep = f"({only}) AND " if only else ""
+    zoned = f"{var}[k] IS :: ZONED DATETIME"
+    return (
+        f"[[k IN keys({var}) WHERE {keep}NOT ({zoned}) | [k, {var}[k]]], "
+        f"[k IN keys({var}) WHERE {keep}{zoned} | [k, {var}[k].epochSeconds, {var}[k].nanosecond]]]"
+    )
+
+
 PING = "RETURN 1 AS ok"
 
 APPLIED_MIGRATIONS = "MATCH (m:SchemaMigration) RETURN m.version AS version"
@@ -56,14 +74,14 @@ RETURN c.id AS id, c.timestamp AS timestamp, c.channel AS channel, c.thread_key 
 ORDER BY id
 """
 
-ALL_NODES = """
+ALL_NODES = f"""
 MATCH (n) WHERE NOT n:SchemaMigration
-RETURN [l IN labels(n) WHERE l IN $labels][0] AS label, n.id AS id, properties(n) AS props
+RETURN [l IN labels(n) WHERE l IN $labels][0] AS label, n.id AS id, {wire_props("n")} AS props
 """
 
-ALL_EDGES = """
+ALL_EDGES = f"""
 MATCH (a)-[r]->(b)
-RETURN type(r) AS type, a.id AS src, b.id AS dst, properties(r) AS props
+RETURN type(r) AS type, a.id AS src, b.id AS dst, {wire_props("r")} AS props
 """
 
 
@@ -187,7 +205,7 @@ def remove_props(label: NodeLabel, names: tuple[str, ...]) -> str:
 def get_nodes(label: NodeLabel) -> str:
     """Nodes by id."""
     label = check_label(label)
-    return f"UNWIND $ids AS id MATCH (n:{label.value} {{id: id}}) RETURN n.id AS id, properties(n) AS props"
+    return f"UNWIND $ids AS id MATCH (n:{label.value} {{id: id}}) RETURN n.id AS id, {wire_props('n')} AS props"
 
 
 @cache
@@ -203,7 +221,7 @@ def find_nodes(label: NodeLabel, prop: str) -> str:
     label, prop = check_label(label), check_property_name(prop)
     return (
         f"MATCH (n:{label.value}) WHERE n.{prop} = $value "
-        "RETURN n.id AS id, properties(n) AS props ORDER BY n.id LIMIT $limit"
+        f"RETURN n.id AS id, {wire_props('n')} AS props ORDER BY n.id LIMIT $limit"
     )
 
 
@@ -213,7 +231,7 @@ def list_nodes(label: NodeLabel) -> str:
     label = check_label(label)
     return (
         f"MATCH (n:{label.value}) WHERE $after IS NULL OR n.id > $after "
-        "RETURN n.id AS id, properties(n) AS props ORDER BY n.id LIMIT $limit"
+        f"RETURN n.id AS id, {wire_props('n')} AS props ORDER BY n.id LIMIT $limit"
     )
 
 
@@ -224,7 +242,7 @@ def get_edge(rel_type: RelType, src_label: NodeLabel, dst_label: NodeLabel, undi
     arrow = "-" if undirected else "->"
     return (
         f"MATCH (a:{src_label.value} {{id: $src}})-[r:{rel_type.value}]{arrow}(b:{dst_label.value} {{id: $dst}}) "
-        "RETURN startNode(r).id AS src, endNode(r).id AS dst, properties(r) AS props LIMIT 1"
+        f"RETURN startNode(r).id AS src, endNode(r).id AS dst, {wire_props('r')} AS props LIMIT 1"
     )
 
 
@@ -233,7 +251,8 @@ def iter_edges(rel_type: RelType) -> str:
     """Every edge of a type in (source, target) order."""
     rel_type = check_rel_type(rel_type)
     return (
-        f"MATCH (a)-[r:{rel_type.value}]->(b) RETURN a.id AS src, b.id AS dst, properties(r) AS props ORDER BY src, dst"
+        f"MATCH (a)-[r:{rel_type.value}]->(b) RETURN a.id AS src, b.id AS dst, {wire_props('r')} AS props "
+        "ORDER BY src, dst"
     )
 
 
@@ -246,8 +265,8 @@ def neighbours(label: NodeLabel, rel_types: tuple[RelType, ...]) -> str:
         f"MATCH (n:{label.value} {{id: $id}})-[r:{types}]-(m)\n"
         "WITH m, r, coalesce(r.strength, 0.0) AS strength\n"
         "WHERE $min_strength IS NULL OR strength >= $min_strength\n"
-        "RETURN [l IN labels(m) WHERE l IN $labels][0] AS label, m.id AS id, properties(m) AS node_props,\n"
-        "       type(r) AS type, startNode(r).id AS src, endNode(r).id AS dst, properties(r) AS props\n"
+        f"RETURN [l IN labels(m) WHERE l IN $labels][0] AS label, m.id AS id, {wire_props('m')} AS node_props,\n"
+        f"       type(r) AS type, startNode(r).id AS src, endNode(r).id AS dst, {wire_props('r')} AS props\n"
         "ORDER BY strength DESC, id ASC, type ASC LIMIT $limit"
     )
 
@@ -279,7 +298,7 @@ def _path_branch(rel: str, length: int, meet: int, guard: str | None) -> str:
 
 
 @cache
-def k_best_paths(rel_type: RelType, max_hops: int) -> str:
+def k_best_paths(rel_type: RelType, max_hops: int, with_nodes: bool = False) -> str:
     """Simple paths between bound ends, one fixed-length branch per length, best product of strengths first.
 
     Each branch walks half the path from each end and hash-joins the halves at the
@@ -301,16 +320,17 @@ def k_best_paths(rel_type: RelType, max_hops: int) -> str:
         else:
             branches.append(_path_branch(rel, length, length // 2, None))
     union = "\n  UNION ALL\n".join(branches)
+    nodes = f"[x IN nodes | {wire_props('x')}]" if with_nodes else "[]"
     return f"""
 MATCH (t:Person) WHERE t.id IN $targets
 MATCH (s:Person) WHERE s.id IN $sources AND NOT s.id IN $targets
 CALL (s, t) {{
 {union}
 }}
-WITH rels, [x IN nodes | x.id] AS ids, reduce(acc = 1.0, r IN rels | acc * coalesce(r.strength, 0.0)) AS score
+WITH nodes, rels, [x IN nodes | x.id] AS ids, reduce(acc = 1.0, r IN rels | acc * coalesce(r.strength, 0.0)) AS score
 ORDER BY round(score, 12) DESC, size(rels) ASC, ids ASC
 LIMIT $k
-RETURN ids, [r IN rels | properties(r)] AS rels, score
+RETURN ids, [r IN rels | {wire_props("r")}] AS rels, score, {nodes} AS nodes
 """
 
 
@@ -351,11 +371,11 @@ RETURN c.id AS id, c.timestamp AS timestamp, c.channel AS channel, c.thread_key 
        [(q:Person)-[:PARTICIPATED]->(c) | q.id] AS participants
 """
 
-PEOPLE_AT_DOMAIN = """
+PEOPLE_AT_DOMAIN = f"""
 MATCH (i:Identity) WHERE i.kind = 'email' AND i.value ENDS WITH $suffix
 MATCH (i)-[:IDENTIFIES]->(p:Person)
 WITH DISTINCT p ORDER BY p.id LIMIT $limit
-RETURN p.id AS id, properties(p) AS props
+RETURN p.id AS id, {wire_props("p")} AS props
 """
 
 
@@ -375,7 +395,7 @@ def find_by_ids(labels: tuple[NodeLabel, ...]) -> str:
         "UNWIND $ids AS id\n"
         f"CALL (id) {{\n{branches}\n}}\n"
         "WITH id, rank, label, n ORDER BY rank\n"
-        "WITH id, head(collect({label: label, props: properties(n)})) AS first\n"
+        f"WITH id, head(collect({{label: label, props: {wire_props('n')}}})) AS first\n"
         "RETURN id, first.label AS label, first.props AS props"
     )
 
@@ -386,8 +406,12 @@ def lookup_nodes(label: NodeLabel, prop: str) -> str:
     label, prop = check_label(label), check_property_name(prop)
     return (
         f"MATCH (n:{label.value}) WHERE n.{prop} IN $values "
-        "RETURN n.id AS id, properties(n) AS props ORDER BY n.id LIMIT $limit"
+        f"RETURN n.id AS id, {wire_props('n')} AS props ORDER BY n.id LIMIT $limit"
     )
+
+
+_EDGE_PROJECTION = "k IN $names OR any(p IN $prefixes WHERE k STARTS WITH p)"
+"""Edge properties a caller asked for: named in ``$names`` or starting with one of ``$prefixes``."""
 
 
 @cache
@@ -399,11 +423,7 @@ def neighbours_many(label: NodeLabel, rel_types: tuple[RelType, ...], projected:
     """
     label = check_label(label)
     types = "|".join(check_rel_type(r).value for r in rel_types)
-    props = (
-        "[k IN keys(r) WHERE k IN $names OR any(p IN $prefixes WHERE k STARTS WITH p) | [k, r[k]]]"
-        if projected
-        else "properties(r)"
-    )
+    props = wire_props("r", _EDGE_PROJECTION if projected else None)
     return (
         "UNWIND $ids AS key\n"
         f"MATCH (n:{label.value} {{id: key}})\n"
@@ -414,8 +434,30 @@ def neighbours_many(label: NodeLabel, rel_types: tuple[RelType, ...], projected:
         "  WITH m, r ORDER BY strength DESC, m.id ASC, type(r) ASC LIMIT $limit\n"
         "  RETURN m, r\n"
         "}\n"
-        "RETURN key, [l IN labels(m) WHERE l IN $labels][0] AS label, m.id AS id, properties(m) AS node_props,\n"
+        f"RETURN key, [l IN labels(m) WHERE l IN $labels][0] AS label, m.id AS id, {wire_props('m')} AS node_props,\n"
         f"       type(r) AS type, startNode(r).id AS src, endNode(r).id AS dst, {props} AS props"
+    )
+
+
+@cache
+def tie_pages(label: NodeLabel, rel_types: tuple[RelType, ...], projected: bool = False) -> str:
+    """Nodes with their first ``$limit`` ties (the order of :func:`neighbours`) and their degree: one row per node.
+
+    Each tie is ``[label, id, node props, type, src, dst, edge props]``; ``projected`` as in
+    :func:`neighbours_many`.
+    """
+    label = check_label(label)
+    types = "|".join(check_rel_type(r).value for r in rel_types)
+    props = wire_props("r", _EDGE_PROJECTION if projected else None)
+    return (
+        "UNWIND $ids AS key\n"
+        f"MATCH (n:{label.value} {{id: key}})\n"
+        f"RETURN key, {wire_props('n')} AS props, COUNT {{ (n)-[:{types}]-() }} AS total, COLLECT {{\n"
+        f"  MATCH (n)-[r:{types}]-(m)\n"
+        "  WITH m, r ORDER BY coalesce(r.strength, 0.0) DESC, m.id ASC, type(r) ASC LIMIT $limit\n"
+        f"  RETURN [[l IN labels(m) WHERE l IN $labels][0], m.id, {wire_props('m')},\n"
+        f"          type(r), startNode(r).id, endNode(r).id, {props}]\n"
+        "} AS ties"
     )
 
 
@@ -433,7 +475,7 @@ def edges_among(label: NodeLabel, rel_type: RelType) -> str:
     label, rel_type = check_label(label), check_rel_type(rel_type)
     return (
         f"UNWIND $ids AS key MATCH (a:{label.value} {{id: key}})-[r:{rel_type.value}]->(b:{label.value}) "
-        "WHERE b.id IN $ids RETURN a.id AS src, b.id AS dst, properties(r) AS props ORDER BY src, dst"
+        f"WHERE b.id IN $ids RETURN a.id AS src, b.id AS dst, {wire_props('r')} AS props ORDER BY src, dst"
     )
 
 
@@ -481,7 +523,7 @@ ORDER BY (k IS NULL) ASC, k {direction}, p.id ASC
 WITH collect(p) AS matched
 RETURN size(matched) AS total,
        [p IN matched[$offset..$offset + $limit] | {{
-          id: p.id, props: properties(p), degree: {_KNOWS_DEGREE}, strength: {_KNOWS_STRENGTH}, last: {_KNOWS_LAST}
+          id: p.id, props: {wire_props("p")}, degree: {_KNOWS_DEGREE}, strength: {_KNOWS_STRENGTH}, last: {_KNOWS_LAST}
        }}] AS rows
 """
 
@@ -519,7 +561,7 @@ ORDER BY (k IS NULL) ASC, k {direction}, c.id ASC
 WITH collect(c) AS matched
 RETURN size(matched) AS total,
        [c IN matched[$offset..$offset + $limit] | {{
-          id: c.id, props: properties(c), people: {_COMPANY_PEOPLE}, last: {_COMPANY_LAST}
+          id: c.id, props: {wire_props("c")}, people: {_COMPANY_PEOPLE}, last: {_COMPANY_LAST}
        }}] AS rows
 """
 
@@ -532,14 +574,14 @@ RETURN total, COLLECT {{
   WITH DISTINCT c
   WHERE $before_ts IS NULL OR c.timestamp < $before_ts OR (c.timestamp = $before_ts AND c.id < $before_id)
   WITH c ORDER BY c.timestamp DESC, c.id DESC LIMIT $limit
-  RETURN {{id: c.id, props: properties(c)}}
+  RETURN {{id: c.id, props: {wire_props("c")}}}
 }} AS page
 """
 
 PARTICIPANTS_OF = f"""
 UNWIND $ids AS key
 MATCH (c:Communication {{id: key}})-[r:{_TOOK_PART}]-(p:Person)
-RETURN key, p.id AS id, properties(p) AS props, type(r) AS type, r.role AS role
+RETURN key, p.id AS id, {wire_props("p")} AS props, type(r) AS type, r.role AS role
 """
 
 INTERACTIONS_BETWEEN = f"""
@@ -700,7 +742,7 @@ def get_edges(rel_type: RelType, undirected: bool) -> str:
         "UNWIND $pairs AS pair\n"
         f"MATCH (a:Person {{id: pair[0]}})-[r:{rel_type.value}]{arrow}(b:Person {{id: pair[1]}})\n"
         "WITH DISTINCT r\n"
-        "RETURN startNode(r).id AS src, endNode(r).id AS dst, properties(r) AS props ORDER BY src, dst"
+        f"RETURN startNode(r).id AS src, endNode(r).id AS dst, {wire_props('r')} AS props ORDER BY src, dst"
     )
 
 

@@ -11,7 +11,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString
 
 import neo4j
@@ -62,6 +62,7 @@ from tellgraph.graph.store import (
     PathHop,
     SchemaReport,
     StoreCounts,
+    TiePage,
     check_path_args,
 )
 from tellgraph.schema.labels import UNDIRECTED_TYPES, NodeLabel, RelType, check_property_name
@@ -88,13 +89,43 @@ def _native(value: Any) -> Any:
     return value
 
 
-def _props(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _native(value) for key, value in raw.items()}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _node_props(raw: Mapping[str, Any]) -> dict[str, Any]:
+def _props(raw: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
+    """Properties as Python values, from a driver map or from ``neo4j_cypher.wire_props``."""
+    if isinstance(raw, Mapping):
+        return {key: _native(value) for key, value in raw.items()}
+    pairs, zoned = raw
+    props = {key: _native(value) for key, value in pairs}
+    for key, seconds, nanosecond in zoned:
+        # Truncated to microseconds, as the driver's DateTime.to_native() does.
+        props[key] = _EPOCH + timedelta(seconds=seconds, microseconds=nanosecond // 1000)
+    return props
+
+
+def _node_props(raw: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
     # The id is the node's key, returned beside its properties as in MemoryStore.
-    return {key: _native(value) for key, value in raw.items() if key != "id"}
+    props = _props(raw)
+    props.pop("id", None)
+    return props
+
+
+def _tie_params(limit: int, edge_props: Sequence[str] | None) -> dict[str, Any]:
+    """Parameters of the tie queries: the page size, the labels to report and the edge projection."""
+    return {
+        "limit": limit,
+        "labels": cypher.ALL_LABELS,
+        "names": [w for w in edge_props or () if not w.endswith("*")],
+        "prefixes": [w[:-1] for w in edge_props or () if w.endswith("*")],
+    }
+
+
+def _neighbour(label: str, node_id: str, node_props: Any, rel_type: str, src: str, dst: str, props: Any) -> Neighbour:
+    return Neighbour(
+        node=Node(label=NodeLabel(label), id=node_id, props=_node_props(node_props)),
+        edge=StoredEdge(type=RelType(rel_type), src_id=src, dst_id=dst, props=_props(props)),
+    )
 
 
 def _is_utc(value: object) -> bool:
@@ -438,10 +469,7 @@ class Neo4jStore:
         query = cypher.neighbours(label, tuple(rel_types))
         params = {"id": node_id, "min_strength": min_strength, "limit": limit, "labels": cypher.ALL_LABELS}
         return [
-            Neighbour(
-                node=Node(label=NodeLabel(r["label"]), id=r["id"], props=_node_props(r["node_props"])),
-                edge=StoredEdge(type=RelType(r["type"]), src_id=r["src"], dst_id=r["dst"], props=_props(r["props"])),
-            )
+            _neighbour(r["label"], r["id"], r["node_props"], r["type"], r["src"], r["dst"], r["props"])
             for r in self._run(query, params)
         ]
 
@@ -458,11 +486,12 @@ class Neo4jStore:
         k: int = 5,
         min_strength: float = 0.0,
         rel_type: RelType = RelType.KNOWS,
+        with_nodes: bool = False,
     ) -> list[GraphPath]:
         check_path_args(max_hops=max_hops, k=k)
         params = {"sources": list(sources), "targets": list(targets), "min_strength": min_strength, "k": k}
         paths = []
-        for r in self._run(cypher.k_best_paths(rel_type, max_hops), params):
+        for r in self._run(cypher.k_best_paths(rel_type, max_hops, with_nodes), params):
             ids: list[str] = list(r["ids"])
             hops = []
             for i, raw in enumerate(r["rels"]):
@@ -476,7 +505,11 @@ class Neo4jStore:
                         props=props,
                     )
                 )
-            paths.append(GraphPath(node_ids=ids, hops=hops, score=float(r["score"])))
+            nodes = [
+                Node(label=NodeLabel.PERSON, id=node_id, props=_node_props(raw))
+                for node_id, raw in zip(ids, r["nodes"], strict=with_nodes)
+            ]
+            paths.append(GraphPath(node_ids=ids, hops=hops, score=float(r["score"]), nodes=nodes))
         return paths
 
     def iter_interactions(self) -> Iterator[Interaction]:
@@ -545,26 +578,35 @@ class Neo4jStore:
         result: dict[str, list[Neighbour]] = {i: [] for i in node_ids}
         if not node_ids:
             return result
-        names = [w for w in edge_props or () if not w.endswith("*")]
-        prefixes = [w[:-1] for w in edge_props or () if w.endswith("*")]
-        params = {
-            "ids": list(result),
-            "min_strength": min_strength,
-            "limit": limit,
-            "labels": cypher.ALL_LABELS,
-            "names": names,
-            "prefixes": prefixes,
-        }
+        params = {"ids": list(result), "min_strength": min_strength, **_tie_params(limit, edge_props)}
         query = cypher.neighbours_many(label, tuple(rel_types), edge_props is not None)
         for r in self._run(query, params):
-            props = dict(r["props"]) if edge_props is None else {k: v for k, v in r["props"]}
             result[r["key"]].append(
-                Neighbour(
-                    node=Node(label=NodeLabel(r["label"]), id=r["id"], props=_node_props(r["node_props"])),
-                    edge=StoredEdge(type=RelType(r["type"]), src_id=r["src"], dst_id=r["dst"], props=_props(props)),
-                )
+                _neighbour(r["label"], r["id"], r["node_props"], r["type"], r["src"], r["dst"], r["props"])
             )
         return result
+
+    def tie_pages(
+        self,
+        *,
+        label: NodeLabel,
+        node_ids: Sequence[str],
+        rel_types: Sequence[RelType],
+        limit: int,
+        edge_props: Sequence[str] | None = None,
+    ) -> dict[str, TiePage]:
+        if not node_ids:
+            return {}
+        params = {"ids": list(dict.fromkeys(node_ids)), **_tie_params(limit, edge_props)}
+        query = cypher.tie_pages(label, tuple(rel_types), edge_props is not None)
+        return {
+            r["key"]: TiePage(
+                node=Node(label=label, id=r["key"], props=_node_props(r["props"])),
+                ties=[_neighbour(*tie) for tie in r["ties"]],
+                total=int(r["total"]),
+            )
+            for r in self._run(query, params)
+        }
 
     def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:
         result = dict.fromkeys(node_ids, 0)

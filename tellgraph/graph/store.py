@@ -78,6 +78,16 @@ class Neighbour(BaseModel):
     edge: StoredEdge
 
 
+class TiePage(BaseModel):
+    """A node, its strongest ties and how many ties it has in all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: Node
+    ties: list[Neighbour]
+    total: int
+
+
 class PathHop(BaseModel):
     """One edge on a path, in the direction of travel."""
 
@@ -98,6 +108,8 @@ class GraphPath(BaseModel):
     node_ids: list[str]
     hops: list[PathHop]
     score: float
+    nodes: list[Node] = Field(default_factory=list)
+    """The nodes along the path, in order, when ``k_best_paths(with_nodes=True)`` (else empty)."""
 
     @property
     def length(self) -> int:
@@ -233,12 +245,14 @@ class GraphStore(Protocol):
         k: int = 5,
         min_strength: float = 0.0,
         rel_type: RelType = RelType.KNOWS,
+        with_nodes: bool = False,
     ) -> list[GraphPath]:
         """The ``k`` best simple paths from any source to any target over undirected ``rel_type`` edges.
 
         A path's score is the product of its edges' ``strength``; edges below
         ``min_strength`` are not used; sources and targets never appear in the
-        middle of a path. Ordered by :func:`path_sort_key`.
+        middle of a path. Ordered by :func:`path_sort_key`. ``with_nodes`` also
+        returns the people on each path (``GraphPath.nodes``), saving a lookup.
         """
         ...
 
@@ -304,6 +318,21 @@ class GraphStore(Protocol):
 
     def degrees(self, *, label: NodeLabel, node_ids: Sequence[str], rel_types: Sequence[RelType]) -> dict[str, int]:
         """:meth:`degree` for many nodes in one call (0 for missing nodes)."""
+        ...
+
+    def tie_pages(
+        self,
+        *,
+        label: NodeLabel,
+        node_ids: Sequence[str],
+        rel_types: Sequence[RelType],
+        limit: int,
+        edge_props: Sequence[str] | None = None,
+    ) -> dict[str, TiePage]:
+        """Each node with its first ``limit`` ties (as :meth:`neighbours_many`) and its degree, in one call.
+
+        What a person page needs in one round trip; ids of missing nodes are not keys.
+        """
         ...
 
     def edges_among(self, *, label: NodeLabel, rel_type: RelType, ids: Sequence[str]) -> list[StoredEdge]:

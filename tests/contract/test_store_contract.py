@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -152,6 +152,23 @@ def test_neighbours_strongest_first(store: GraphStore) -> None:
     assert store.neighbours(label=NodeLabel.PERSON, node_id="nobody", rel_types=[RelType.KNOWS]) == []
 
 
+def test_tie_pages_give_node_ties_and_degree_together(store: GraphStore) -> None:
+    build_network(store)
+    pages = store.tie_pages(label=NodeLabel.PERSON, node_ids=["t1", "z", "nobody"], rel_types=[RelType.KNOWS], limit=2)
+    assert sorted(pages) == ["t1", "z"]
+    t1 = pages["t1"]
+    assert t1.node.id == "t1" and t1.node.props["name"] == "Person T1"
+    assert t1.total == 4
+    assert [(t.node.id, t.edge.props["strength"]) for t in t1.ties] == [("t2", 0.99), ("a", 0.9)]
+    assert t1.ties == store.neighbours(label=NodeLabel.PERSON, node_id="t1", rel_types=[RelType.KNOWS], limit=2)
+    assert pages["z"].total == 4 and [t.node.id for t in pages["z"].ties] == ["c", "a"]
+    projected = store.tie_pages(
+        label=NodeLabel.PERSON, node_ids=["t1"], rel_types=[RelType.KNOWS], limit=1, edge_props=["strength"]
+    )
+    assert projected["t1"].ties[0].edge.props == {"strength": 0.99}
+    assert store.tie_pages(label=NodeLabel.PERSON, node_ids=[], rel_types=[RelType.KNOWS], limit=5) == {}
+
+
 def test_k_best_paths(store: GraphStore) -> None:
     build_network(store)
     paths = store.k_best_paths(sources=["t1", "t2"], targets=["z"], max_hops=3, k=10)
@@ -164,11 +181,52 @@ def test_k_best_paths(store: GraphStore) -> None:
         (["t1", "d", "z"], 0.045),
     ]
     assert paths[0].hops[0].strength == 0.9 and paths[0].hops[1].src_id == "a"
+    assert all(p.nodes == [] for p in paths)
+    with_nodes = store.k_best_paths(sources=["t1", "t2"], targets=["z"], max_hops=3, k=10, with_nodes=True)
+    assert [p.model_copy(update={"nodes": []}) for p in with_nodes] == paths
+    for path in with_nodes:
+        assert path.nodes == store.get_nodes(label=NodeLabel.PERSON, ids=path.node_ids)
     two_hops = store.k_best_paths(sources=["t1", "t2"], targets=["z"], max_hops=2, k=2)
     assert [p.node_ids for p in two_hops] == [["t1", "a", "z"], ["t2", "z"]]
     strong = store.k_best_paths(sources=["t1"], targets=["z"], max_hops=3, k=5, min_strength=0.7)
     assert [p.node_ids for p in strong] == [["t1", "a", "z"]]
     assert store.k_best_paths(sources=["nobody"], targets=["z"], max_hops=3, k=5) == []
+
+
+def test_datetimes_read_back_as_the_same_utc_instants(store: GraphStore) -> None:
+    # Neo4j sends zoned datetimes to the store as epoch seconds and nanoseconds (a cheaper
+    # read than the driver's temporal types); every read path must give back what was written.
+    micro = datetime(2026, 11, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    before_epoch = datetime(1969, 7, 20, 20, 17, 40, 1, tzinfo=UTC)
+    offset = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    store.upsert_entities(entities=[person("a", "A"), person("b", "B")])
+    store.upsert_edges(
+        edges=[knows("a", "b", 0.5, first_interaction=before_epoch, last_interaction=micro, next_contact_due=offset)],
+        now=NOW,
+    )
+    expected = {"first_interaction": before_epoch, "last_interaction": micro, "next_contact_due": offset}
+
+    def dates(props: dict[str, object]) -> dict[str, object]:
+        assert all(props[k].tzinfo == UTC for k in expected)  # type: ignore[attr-defined]
+        return {k: props[k] for k in expected}
+
+    edge = store.get_edge(
+        rel_type=RelType.KNOWS, src_label=NodeLabel.PERSON, src_id="a", dst_label=NodeLabel.PERSON, dst_id="b"
+    )
+    assert edge is not None and dates(edge.props) == expected
+    [tie] = store.neighbours(label=NodeLabel.PERSON, node_id="a", rel_types=[RelType.KNOWS])
+    assert dates(tie.edge.props) == expected
+    many = store.neighbours_many(
+        label=NodeLabel.PERSON,
+        node_ids=["b"],
+        rel_types=[RelType.KNOWS],
+        edge_props=["first_interaction", "last_interaction", "next_*"],
+    )
+    assert dates(many["b"][0].edge.props) == expected
+    [path] = store.k_best_paths(sources=["a"], targets=["b"], max_hops=1, k=1)
+    assert path.hops[0].last_interaction == micro and dates(path.hops[0].props) == expected
+    [node] = store.get_nodes(label=NodeLabel.PERSON, ids=["a"])
+    assert isinstance(node.props["created_at"], datetime) and node.props["created_at"].tzinfo == UTC
 
 
 def test_path_limits_are_checked(store: GraphStore) -> None:
