@@ -416,13 +416,13 @@ def route_intro_request(
     """
     asker = resolve_person(store, ref=requester)
     wanted = resolve_person(store, ref=target)
-    paths = store.k_best_paths(sources=[asker.id], targets=[wanted.id], max_hops=max_hops, k=5, min_strength=0.05)
+    paths = store.k_best_paths(
+        sources=[asker.id], targets=[wanted.id], max_hops=max_hops, k=5, min_strength=0.05, with_nodes=True
+    )
     if not paths:
         raise NotFound("introduction path", f"{requester} -> {target}")
     best = paths[0]
-    nodes = {
-        n.id: n for n in store.get_nodes(label=NodeLabel.PERSON, ids=sorted({i for p in paths for i in p.node_ids}))
-    }
+    nodes = {n.id: n for p in paths for n in p.nodes}
     period = now.date().isoformat()
     wanted_name = wanted.name or target
     drafter = drafter or TemplateDrafter()

@@ -363,10 +363,12 @@ def research_brief(store: GraphStore, *, person: str, now: datetime, team_ids: S
         for s in signal_nodes[:5]
     ]
     team = [t for t in team_ids if t != node.id]
-    paths = store.k_best_paths(sources=team, targets=[node.id], max_hops=3, k=3, min_strength=0.05) if team else []
-    names = {
-        n.id: n for n in store.get_nodes(label=NodeLabel.PERSON, ids=sorted({i for p in paths for i in p.node_ids}))
-    }
+    paths = (
+        store.k_best_paths(sources=team, targets=[node.id], max_hops=3, k=3, min_strength=0.05, with_nodes=True)
+        if team
+        else []
+    )
+    names = {n.id: n for p in paths for n in p.nodes}
     theirs = {
         n.node.id: n.node
         for n in store.neighbours(label=NodeLabel.PERSON, node_id=node.id, rel_types=[RelType.KNOWS], limit=2000)

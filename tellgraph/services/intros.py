@@ -29,9 +29,8 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from tellgraph.graph.store import MAX_PATHS, GraphPath, GraphStore, PathHop, check_path_args, path_sort_key
-from tellgraph.schema.labels import NodeLabel
 from tellgraph.schema.model import Node
-from tellgraph.services.people import IntroTarget, resolve_target, resolve_team
+from tellgraph.services.people import IntroTarget, resolve_intro_ends
 
 
 @dataclass(frozen=True)
@@ -201,10 +200,11 @@ def find_intro_paths(
         NotFound: a team member or the target does not exist.
     """
     check_path_args(max_hops=max_hops, k=first)
+    team, goal = resolve_intro_ends(store, team=sources, target=target)
     return plan_intro_paths(
         store,
-        team=resolve_team(store, refs=sources),
-        goal=resolve_target(store, ref=target),
+        team=team,
+        goal=goal,
         max_hops=max_hops,
         first=first,
         policy=policy,
@@ -224,7 +224,7 @@ def plan_intro_paths(
     min_strength: float = 0.0,
     as_of: Callable[[], datetime | None] | None = None,
 ) -> IntroPlan:
-    """:func:`find_intro_paths` for a team and a target already resolved (the API resolves them side by side)."""
+    """:func:`find_intro_paths` for a team and a target already resolved."""
     check_path_args(max_hops=max_hops, k=first)
     policy = policy or IntroPolicy()
     team_ids = [p.id for p in team]
@@ -235,7 +235,12 @@ def plan_intro_paths(
     candidates: list[GraphPath] = []
     while target_ids:
         candidates = store.k_best_paths(
-            sources=team_ids, targets=target_ids, max_hops=max_hops, k=pool, min_strength=min_strength
+            sources=team_ids,
+            targets=target_ids,
+            max_hops=max_hops,
+            k=pool,
+            min_strength=min_strength,
+            with_nodes=True,
         )
         ranked = rank_paths(candidates, as_of=newest, policy=policy, first=first)
         exhausted = len(candidates) < pool or pool >= MAX_PATHS
@@ -243,12 +248,8 @@ def plan_intro_paths(
         if exhausted or (len(ranked) >= first and ranked[-1].score >= floor):
             break
         pool = MAX_PATHS
-    known = {n.id: n for n in [*team, *goal.people]}
-    ids = {i for item in ranked for i in item.path.node_ids}
-    missing = sorted(ids - set(known))
-    nodes = {i: known[i] for i in ids if i in known}
-    if missing:
-        nodes.update((n.id, n) for n in store.get_nodes(label=NodeLabel.PERSON, ids=missing))
+    nodes = {n.id: n for item in ranked for n in item.path.nodes}
+    nodes.update((n.id, n) for n in [*team, *goal.people] if n.id in nodes)
     for item in ranked:
         item.explanation, item.warnings = explain(item, nodes)
     return IntroPlan(target=goal, team=team, paths=ranked, nodes=nodes, as_of=newest, candidates=len(candidates))

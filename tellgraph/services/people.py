@@ -195,20 +195,46 @@ def warm_intro_paths(
         max_hops=max_hops,
         k=first,
         min_strength=min_strength,
+        with_nodes=True,
     )
-    ids = sorted({i for path in paths for i in path.node_ids})
-    nodes = {n.id: n for n in store.get_nodes(label=NodeLabel.PERSON, ids=ids)}
-    return paths, nodes
+    return paths, {n.id: n for path in paths for n in path.nodes}
 
 
-def resolve_team(store: GraphStore, *, refs: list[str]) -> list[Node]:
-    """The team a warm path starts from: at least one person, at most :data:`MAX_TEAM`, duplicates dropped."""
+def _check_team_size(refs: list[str]) -> None:
     if not refs:
         raise InvalidInput("from", "name at least one team member")
     if len(refs) > MAX_TEAM:
         raise InvalidInput("from", f"at most {MAX_TEAM} team members")
+
+
+def resolve_team(store: GraphStore, *, refs: list[str]) -> list[Node]:
+    """The team a warm path starts from: at least one person, at most :data:`MAX_TEAM`, duplicates dropped."""
+    _check_team_size(refs)
     team = {p.id: p for p in resolve_people(store, refs=refs)}
     return list(team.values())
+
+
+def resolve_intro_ends(store: GraphStore, *, team: list[str], target: str) -> tuple[list[Node], IntroTarget]:
+    """:func:`resolve_team` and :func:`resolve_target` together, in one lookup when every reference is an id.
+
+    Ids are what a frontend sends back once it has shown people, so the usual warm-path
+    request costs one round trip before the search instead of two. Addresses, domains and
+    companies take the separate lookups (same answers, same errors).
+    """
+    _check_team_size(team)
+    cleaned = [_clean_ref(ref, field="person", what="an email address or a person id") for ref in team]
+    goal = _clean_ref(target, field="to", what="a person (email or id) or a company (domain or id)")
+    if any("@" in ref for ref in [*cleaned, goal]):
+        return resolve_team(store, refs=team), resolve_target(store, ref=target)
+    found = {n.id: n for n in store.get_nodes(label=NodeLabel.PERSON, ids=sorted({*cleaned, goal}))}
+    members: dict[str, Node] = {}
+    for ref in cleaned:
+        if ref not in found:
+            raise NotFound("person", ref)
+        members.setdefault(ref, found[ref])
+    if goal in found:
+        return list(members.values()), IntroTarget(kind="person", ref=goal, people=[found[goal]])
+    return list(members.values()), resolve_target(store, ref=target)
 
 
 def explain_path(path: GraphPath, nodes: dict[str, Node]) -> str:
