@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from tellgraph.api.runner import StoreRunner
 from tellgraph.graph.queries import CompanyQuery, CompanyRow, Participation, PersonQuery, PersonRow
-from tellgraph.graph.store import GraphStore, Neighbour
+from tellgraph.graph.store import GraphStore, Neighbour, TiePage
 from tellgraph.schema.labels import NodeLabel, RelType
 from tellgraph.schema.model import Node
 
@@ -64,6 +64,14 @@ def _email_domain(person: Node) -> str | None:
     return None
 
 
+def _by_limit(keys: Sequence[tuple[str, int]]) -> dict[int, list[str]]:
+    """Page keys grouped by page size: one store call per size."""
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for node_id, limit in keys:
+        grouped[limit].append(node_id)
+    return grouped
+
+
 class Loaders:
     """The request's loaders over one store, through the request's store runner."""
 
@@ -73,7 +81,7 @@ class Loaders:
         self.person: DataLoader[str, Node | None] = DataLoader(load_fn=self._people)
         self.node: DataLoader[str, Node | None] = DataLoader(load_fn=self._nodes)
         self.employer: DataLoader[str, Node | None] = DataLoader(load_fn=self._employers)
-        self.relationships: DataLoader[tuple[str, int], list[Neighbour]] = DataLoader(load_fn=self._relationships)
+        self.relationships: DataLoader[tuple[str, int], TiePage | None] = DataLoader(load_fn=self._relationships)
         self.knows_degree: DataLoader[str, int] = DataLoader(load_fn=self._knows_degrees)
         self.person_metrics: DataLoader[str, PersonRow | None] = DataLoader(load_fn=self._person_metrics)
         self.company_metrics: DataLoader[str, CompanyRow | None] = DataLoader(load_fn=self._company_metrics)
@@ -123,11 +131,8 @@ class Loaders:
         rel_type: RelType,
         edge_props: Sequence[str] | None = None,
     ) -> list[list[Neighbour]]:
-        by_limit: dict[int, list[str]] = defaultdict(list)
-        for node_id, limit in keys:
-            by_limit[limit].append(node_id)
         results: dict[tuple[str, int], list[Neighbour]] = {}
-        for limit, node_ids in by_limit.items():
+        for limit, node_ids in _by_limit(keys).items():
             found = await self._run(
                 self._store.neighbours_many,
                 label=label,
@@ -140,10 +145,26 @@ class Loaders:
                 results[(node_id, limit)] = found.get(node_id, [])
         return [results[k] for k in keys]
 
-    async def _relationships(self, keys: list[tuple[str, int]]) -> list[list[Neighbour]]:
-        return await self._grouped_neighbours(
-            keys, label=NodeLabel.PERSON, rel_type=RelType.KNOWS, edge_props=RELATIONSHIP_PROPS
-        )
+    async def _relationships(self, keys: list[tuple[str, int]]) -> list[TiePage | None]:
+        # One round trip gives the person, their first ties and their tie count, so a
+        # person page costs one store call and the other loaders learn the rest.
+        results: dict[tuple[str, int], TiePage | None] = {}
+        for limit, node_ids in _by_limit(keys).items():
+            pages = await self._run(
+                self._store.tie_pages,
+                label=NodeLabel.PERSON,
+                node_ids=node_ids,
+                rel_types=[RelType.KNOWS],
+                limit=limit,
+                edge_props=RELATIONSHIP_PROPS,
+            )
+            for node_id in node_ids:
+                page = results[(node_id, limit)] = pages.get(node_id)
+                if page is not None:
+                    self.person.prime(node_id, page.node)
+                    self.knows_degree.prime(node_id, page.total)
+                    self.prime_people([t.node for t in page.ties])
+        return [results[k] for k in keys]
 
     async def _employees(self, keys: list[tuple[str, int]]) -> list[list[Neighbour]]:
         return await self._grouped_neighbours(keys, label=NodeLabel.COMPANY, rel_type=RelType.WORKS_AT)

@@ -7,10 +7,9 @@ pool, so the event loop never waits on a database.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -78,7 +77,6 @@ from tellgraph.graph.queries import CompanyQuery, CompanySort, PersonQuery, Pers
 from tellgraph.graph.store import check_path_args
 from tellgraph.resolution import merge
 from tellgraph.schema.labels import NodeLabel
-from tellgraph.schema.model import Node as NodeModel
 from tellgraph.services import health as health_service
 from tellgraph.services import interactions, intros, people, person_edits
 from tellgraph.services import network as network_service
@@ -108,12 +106,12 @@ def _descending(direction: SortDirection | None, *, by_name: bool) -> bool:
     return direction is SortDirection.DESC
 
 
-def _prefetch_relationships(info: Info, person_id: str) -> None:
-    """Start loading the ties a ``person(id:)`` query asks for while the person is looked up.
+def _relationships_key(info: Info, person_id: str) -> tuple[str, int] | None:
+    """The relationships-loader key a ``person(id:)`` query's ``relationships`` field will ask for.
 
-    The child resolver asks the loaders for the same keys and finds them in flight,
-    so the lookups run side by side instead of one after the other. Bad arguments
-    are left for the child resolver to report.
+    That one store call also returns the person and their tie count, so the person need not
+    be looked up on its own. None when the field is not selected or its arguments are bad
+    (the field's resolver reports those).
     """
     ctx = info.context
     for selection in info.selected_fields[0].selections:
@@ -126,14 +124,9 @@ def _prefetch_relationships(info: Info, person_id: str) -> None:
             size = page_size(int(first) if first is not None else None, cap=ctx.settings.api_max_page)
             offset = decode_offset(after if isinstance(after, str) else None)
         except (InvalidInput, TypeError, ValueError):
-            return
-        loads = [
-            ctx.loaders.relationships.load((person_id, offset + size + 1)),
-            ctx.loaders.knows_degree.load(person_id),
-        ]
-        for load in loads:
-            # Results are awaited by the child resolver; an unused failure must not warn.
-            asyncio.ensure_future(load).add_done_callback(lambda f: f.cancelled() or f.exception())
+            return None
+        return (person_id, offset + size + 1)
+    return None
 
 
 @strawberry.type(description="Who is asking.")
@@ -150,8 +143,10 @@ class Query:
         if not ref:
             raise InvalidInput("person", "give email or id")
         ctx = info.context
-        if id and not email:
-            _prefetch_relationships(info, str(id))
+        if id and not email and (key := _relationships_key(info, str(id))) is not None:
+            page = await ctx.loaders.relationships.load(key)
+            if page is not None:
+                return Person.from_domain(page.node)
         node = await ctx.run(people.resolve_person, ctx.store, ref=str(ref))
         ctx.loaders.prime_people([node])
         return Person.from_domain(node)
@@ -258,21 +253,12 @@ class Query:
         max_hops = 3 if max_hops is None else max_hops
         first = 5 if first is None else first
         check_path_args(max_hops=max_hops, k=first)
-        # The team and the target are looked up side by side, then the paths.
-        found = await asyncio.gather(
-            ctx.run(people.resolve_team, ctx.store, refs=from_),
-            ctx.run(people.resolve_target, ctx.store, ref=to),
-            return_exceptions=True,
-        )
-        for outcome in found:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        team, goal = cast("tuple[list[NodeModel], people.IntroTarget]", tuple(found))
+        # One trip to the thread pool: the lookups and the search run back to back in it.
         plan = await ctx.run(
-            intros.plan_intro_paths,
+            intros.find_intro_paths,
             ctx.store,
-            team=team,
-            goal=goal,
+            sources=from_,
+            target=to,
             max_hops=max_hops,
             first=first,
             policy=ctx.shared.intro_policy,

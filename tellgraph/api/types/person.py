@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import Self
 
@@ -76,12 +75,9 @@ class Person(Node):
     ) -> Connection[Relationship]:
         size = page_size(first, cap=info.context.settings.api_max_page)
         offset = decode_offset(after)
-        loaders = info.context.loaders
         # One past the page says whether another page follows.
-        ties, total = await asyncio.gather(
-            loaders.relationships.load((self.id, offset + size + 1)), loaders.knows_degree.load(self.id)
-        )
-        loaders.prime_people([t.node for t in ties])
+        page = await info.context.loaders.relationships.load((self.id, offset + size + 1))
+        ties, total = (page.ties, page.total) if page is not None else ([], 0)
         return offset_connection(
             ties[offset : offset + size],
             offset=offset,

@@ -82,7 +82,7 @@ def test_every_person_has_the_right_company() -> None:
     assert companies == [f"c{i % 5}" for i in range(10)]
 
 
-def test_person_prefetches_the_ties_it_is_asked_for() -> None:
+def test_person_with_ties_is_one_store_call() -> None:
     store = crowd(10)
     headers = {"Authorization": f"Bearer {VIEWER}"}
     literal = '{ person(id: "p001") { name relationships(first: 3) { totalCount edges { node { other { id } } } } } }'
@@ -96,8 +96,16 @@ def test_person_prefetches_the_ties_it_is_asked_for() -> None:
             before = runner.calls
             body = client.post("/graphql", json={"query": query, "variables": {"n": 3}}, headers=headers).json()
             assert "errors" not in body, body
-            assert len(body["data"]["person"]["relationships"]["edges"]) == 3
-            assert runner.calls - before == 3  # the person, the ties and their count, side by side
+            person = body["data"]["person"]
+            assert person["name"] and len(person["relationships"]["edges"]) == 3
+            assert person["relationships"]["totalCount"] == store.degree(
+                label=NodeLabel.PERSON, node_id="p001", rel_types=[RelType.KNOWS]
+            )
+            assert runner.calls - before == 1  # the person, their ties and their count come together
+        missing = client.post(
+            "/graphql", json={"query": '{ person(id: "nobody") { relationships { totalCount } } }'}, headers=headers
+        ).json()
+        assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         bad = client.post(
             "/graphql",
             json={"query": '{ person(id: "p001") { relationships(first: 1, after: "bad") { totalCount } } }'},
