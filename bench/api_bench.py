@@ -13,8 +13,8 @@ against the same Neo4j:
   The API also re-scores for staleness, collapses near-duplicates, fetches names
   and explains each path, so its extra time buys something.
 
-GraphQL requests go through the app ``tellgraph serve`` runs (uvicorn, one process, no access log) with
-``httpx.AsyncClient``; the baseline uses the async Neo4j driver with the same
+GraphQL requests go through the app ``tellgraph serve`` runs (uvicorn, one process, no access log),
+each client with its own ``httpx.AsyncClient``; the baseline uses the async Neo4j driver with the same
 number of concurrent tasks. Latency is per request (p50/p95/p99); throughput is
 requests over wall time. Data goes into a private Neo4j (its own ports and home)
 unless ``--neo4j-uri`` names one whose data is used as it is.
@@ -95,19 +95,24 @@ def summary(latencies: Sequence[float], wall: float) -> dict[str, float]:
     }
 
 
-async def closed_loop(call: Callable[[int], Awaitable[None]], *, requests: int, concurrency: int) -> dict[str, float]:
-    """``concurrency`` workers issue ``requests`` calls back to back; returns the latency summary."""
+async def closed_loop(
+    call: Callable[[int, int], Awaitable[None]], *, requests: int, concurrency: int
+) -> dict[str, float]:
+    """``concurrency`` workers issue ``requests`` calls (request index, worker index) back to back.
+
+    Returns the latency summary.
+    """
     latencies: list[float] = []
     counter = iter(range(requests))
 
-    async def worker() -> None:
+    async def worker(number: int) -> None:
         for index in counter:
             started = time.perf_counter()
-            await call(index)
+            await call(index, number)
             latencies.append((time.perf_counter() - started) * 1000)
 
     wall_start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
     return summary(latencies, time.perf_counter() - wall_start)
 
 
@@ -118,7 +123,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(settings: Settings, log_path: Path) -> Iterator[str]:
+def api_server(settings: Settings, log_path: Path, *, workers: int = 1) -> Iterator[str]:
     """The API (``tellgraph.api.server:app_factory``) under uvicorn against the benchmark's Neo4j."""
     port = free_port()
     env = {
@@ -147,6 +152,8 @@ def api_server(settings: Settings, log_path: Path) -> Iterator[str]:
                 "--timeout-keep-alive",
                 "120",
                 "--no-access-log",
+                "--workers",
+                str(workers),
                 "--log-level",
                 "warning",
             ],
@@ -247,20 +254,17 @@ async def measure(url: str, settings: Settings, workload: Workload, args: argpar
     rng = random.Random(11)
     people = [rng.choice(workload.people) for _ in range(args.requests)]
     paths = [rng.choice(workload.paths) for _ in range(args.requests)]
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     headers = {"Authorization": f"Bearer {TOKEN}"}
     results: dict[str, Any] = {}
+    # One client (one keep-alive connection) per worker, as 32 browsers would be, made afresh for each
+    # scenario. Sharing one httpx pool among the workers made the load generator the bottleneck: its
+    # pool bookkeeping held a bare request to 264 req/s where separate clients reach ~1,200.
     clients: list[httpx.AsyncClient] = []
     errors: list[str] = []
 
-    def client() -> httpx.AsyncClient:
-        # A fresh pool per scenario: uvicorn closes idle keep-alive connections after 5 s, and
-        # reusing one it is closing fails the request.
-        return clients[-1]
-
-    async def gql(query: str, variables: dict[str, Any]) -> None:
+    async def gql(query: str, variables: dict[str, Any], worker: int) -> None:
         try:
-            response = await client().post("/graphql", json={"query": query, "variables": variables})
+            response = await clients[worker].post("/graphql", json={"query": query, "variables": variables})
         except httpx.TransportError as exc:
             errors.append(f"{type(exc).__name__}: {exc!r} / {exc.__context__!r}")
             return
@@ -268,12 +272,12 @@ async def measure(url: str, settings: Settings, workload: Workload, args: argpar
         if response.status_code != 200 or "errors" in body:
             raise RuntimeError(f"GraphQL error: {body}")
 
-    async def gql_person(i: int) -> None:
-        await gql(PERSON_QUERY, {"id": people[i % len(people)]})
+    async def gql_person(i: int, worker: int) -> None:
+        await gql(PERSON_QUERY, {"id": people[i % len(people)]}, worker)
 
-    async def gql_paths(i: int) -> None:
+    async def gql_paths(i: int, worker: int) -> None:
         team, target = paths[i % len(paths)]
-        await gql(PATHS_QUERY, {"from": team, "to": target})
+        await gql(PATHS_QUERY, {"from": team, "to": target}, worker)
 
     driver = AsyncGraphDatabase.driver(
         settings.neo4j_uri,
@@ -282,18 +286,18 @@ async def measure(url: str, settings: Settings, workload: Workload, args: argpar
     )
     paths_cypher = cypher.k_best_paths(RelType.KNOWS, 3)
 
-    async def raw_person(i: int) -> None:
+    async def raw_person(i: int, worker: int) -> None:
         await driver.execute_query(RAW_PERSON, {"id": people[i % len(people)]}, routing_=RoutingControl.READ)
 
-    async def raw_paths(i: int) -> None:
+    async def raw_paths(i: int, worker: int) -> None:
         team, target = paths[i % len(paths)]
         params = {"sources": team, "targets": [target], "min_strength": 0.0, "k": 5}
         await driver.execute_query(paths_cypher, params, routing_=RoutingControl.READ)
 
-    async def gql_floor(i: int) -> None:
-        await gql(FLOOR_QUERY, {})
+    async def gql_floor(i: int, worker: int) -> None:
+        await gql(FLOOR_QUERY, {}, worker)
 
-    async def raw_floor(i: int) -> None:
+    async def raw_floor(i: int, worker: int) -> None:
         await driver.execute_query("RETURN 1 AS one", routing_=RoutingControl.READ)
 
     scenarios = {
@@ -310,13 +314,14 @@ async def measure(url: str, settings: Settings, workload: Workload, args: argpar
                 (name, args.requests, args.concurrency),
                 (f"{name} (1 client)", args.serial, 1),
             ):
-                clients.append(httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60))
+                clients[:] = [httpx.AsyncClient(base_url=url, headers=headers, timeout=60) for _ in range(concurrency)]
                 try:
                     await closed_loop(call, requests=args.warmup, concurrency=concurrency)
                     logger.info("measuring %s", label)
                     results[label] = await closed_loop(call, requests=requests, concurrency=concurrency)
                 finally:
-                    await clients[-1].aclose()
+                    for one in clients:
+                        await one.aclose()
     finally:
         await driver.close()
     results["transport errors"] = {"count": len(errors), "first": errors[:3]}
@@ -333,6 +338,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--serial", type=int, default=100, help="timed requests per scenario with one client")
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="API processes (tellgraph serve --workers)")
     parser.add_argument("--neo4j-uri", help="use this running Neo4j and its data as they are (nothing is loaded)")
     parser.add_argument("--no-load", dest="load", action="store_false", help="the private Neo4j already has the data")
     parser.add_argument("--label", default="")
@@ -359,7 +365,10 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"== tellgraph API benchmark {report['label']} ({report['workload']})")
     print(f"machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}, Python {m['python']}")
     print(f"graph:   {report['graph']}")
-    print(f"load:    {report['concurrency']} concurrent clients, {report['requests']} requests per scenario")
+    print(
+        f"load:    {report['concurrency']} concurrent clients, {report['requests']} requests per scenario, "
+        f"{report.get('api_workers', 1)} API process(es)"
+    )
     print()
     print(f"{'scenario':<40}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}")
     for name, s in report["results"].items():
@@ -393,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.close()
         graph = f"{counts.nodes.get('Person', 0):,} people, {counts.edges.get('KNOWS', 0):,} KNOWS edges"
         log_path = Path("/tmp") / f"api-bench-serve-{os.getpid()}.log"
-        with api_server(settings, log_path) as url:
+        with api_server(settings, log_path, workers=args.workers) as url:
             results = asyncio.run(measure(url, settings, workload, args))
     overhead = {}
     for name in ("floor", "person", "warmIntroPaths"):
@@ -406,6 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "machine": machine(),
         "graph": graph,
         "concurrency": args.concurrency,
+        "api_workers": args.workers,
         "requests": args.requests,
         "results": results,
         "overhead_p50": overhead,
