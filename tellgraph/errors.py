@@ -56,6 +56,17 @@ class StoreError(TellgraphError):
         super().__init__(f"Store operation {operation!r} failed: {reason}")
 
 
+class StoreTimeout(StoreError):
+    """The graph store stopped a query that ran past the time it was given (nothing was changed)."""
+
+    def __init__(self, operation: str, seconds: float) -> None:
+        self.operation = operation
+        self.reason = f"stopped by the database after {seconds:g} s"
+        self.seconds = seconds
+        # The message reaches API clients, so it names no query text.
+        TellgraphError.__init__(self, f"The graph store stopped a query after {seconds:g} s; ask for less")
+
+
 class StorageError(StoreError):
     """The embedded store could not write its snapshot to disk; the previous snapshot is intact.
 

@@ -17,7 +17,7 @@ from tellgraph.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
-    StoreError,
+    StoreTimeout,
     StoreUnavailable,
     TellgraphError,
 )
@@ -70,6 +70,7 @@ _CODES: list[tuple[type[TellgraphError], str]] = [
     (Unauthenticated, UNAUTHENTICATED),
     (StoreUnavailable, UNAVAILABLE),
     (QueryTimeout, TIMEOUT),
+    (StoreTimeout, TIMEOUT),
     (FeatureUnavailable, NOT_IMPLEMENTED),
 ]
 
@@ -100,7 +101,7 @@ def format_error(error: GraphQLError, *, request_error: bool, validation: bool =
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
         code = code_for(original)
-        if code is None or isinstance(original, StoreError):
+        if code is None:  # StoreError and anything unexpected: logged with an id, never shown
             error_id = uuid.uuid4().hex[:12]
             logger.error("internal error %s at %s", error_id, error.path, exc_info=original)
             formatted["message"] = f"Internal error (id {error_id}); it has been logged."

@@ -57,7 +57,7 @@ def app_factory() -> Starlette:
 
     settings = get_settings()
     # Not pinged: a worker (re)started while Neo4j is down answers 503 until it is back.
-    store = open_store(settings=settings, check=False)
+    store = open_store(settings=settings, check=False, query_timeout=settings.api_timeout)
     return create_app(store=store, settings=settings, warm_up=True, owns_store=True)
 
 
@@ -105,7 +105,7 @@ def run_server(
         with contextlib.suppress(KeyboardInterrupt):
             Multiprocess(config, sockets=[listening_socket(config)]).run()
         return
-    store = open_store(settings=settings)
+    store = open_store(settings=settings, query_timeout=settings.api_timeout)
     try:
         uvicorn.run(
             create_app(store=store, settings=settings, warm_up=True),

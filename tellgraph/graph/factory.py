@@ -10,8 +10,12 @@ from tellgraph.settings import Settings, StoreKind
 logger = logging.getLogger(__name__)
 
 
-def open_store(*, settings: Settings, kind: StoreKind | None = None, check: bool = True) -> GraphStore:
+def open_store(
+    *, settings: Settings, kind: StoreKind | None = None, check: bool = True, query_timeout: float | None = None
+) -> GraphStore:
     """The store ``settings`` (or ``kind``) selects, checked to answer when ``check`` is set.
+
+    ``query_timeout`` bounds each Neo4j query (see ``Neo4jStore``); the embedded store ignores it.
 
     Raises:
         StoreUnavailable: the store cannot be reached (with its URI, never a driver traceback).
@@ -29,6 +33,7 @@ def open_store(*, settings: Settings, kind: StoreKind | None = None, check: bool
             database=settings.neo4j_database,
             connect_timeout=settings.neo4j_connect_timeout,
             max_retry_time=settings.neo4j_max_retry_time,
+            query_timeout=query_timeout,
         )
     else:
         from tellgraph.graph.memory import MemoryStore

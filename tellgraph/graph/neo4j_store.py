@@ -25,7 +25,7 @@ from neo4j.exceptions import (
     TransientError,
 )
 
-from tellgraph.errors import InvalidInput, StoreError, StoreUnavailable
+from tellgraph.errors import InvalidInput, StoreError, StoreTimeout, StoreUnavailable
 from tellgraph.graph import neo4j_cypher as cypher
 from tellgraph.graph.canonical import graph_checksum
 from tellgraph.graph.queries import (
@@ -188,6 +188,10 @@ class Neo4jStore:
         connect_timeout: seconds to wait for a connection.
         max_retry_time: seconds the driver retries one transaction on transient failures
             (deadlocks, a server restarting, a cluster electing a new leader).
+        query_timeout: seconds Neo4j lets one read or write of ``_run`` run before it stops
+            and rolls it back (:class:`StoreTimeout`); None for no limit. The API sets its
+            request timeout here, so a query whose request has already been answered with
+            TIMEOUT does not keep a worker thread and the database busy.
 
     A ``neo4j://`` URI uses the routing driver: reads (auto-commit read sessions) go
     to readers and writes to the leader, writes and reads are retried (writes as
@@ -206,10 +210,12 @@ class Neo4jStore:
         database: str = "neo4j",
         connect_timeout: float = 5.0,
         max_retry_time: float = 15.0,
+        query_timeout: float | None = None,
     ) -> None:
         self._uri = uri
         self._database = database
         self._max_retry_time = max_retry_time
+        self._query_timeout = query_timeout
         self.queries_run = 0
         try:
             self._driver = GraphDatabase.driver(
@@ -234,11 +240,12 @@ class Neo4jStore:
 
     def _run(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[neo4j.Record]:
         self.queries_run += 1
+        timed = neo4j.Query(_q(query), timeout=self._query_timeout)
         try:
             if not write:
-                return self._read(_q(query), dict(params or {}))
+                return self._read(timed, dict(params or {}))
             result = self._driver.execute_query(
-                _q(query),
+                timed,
                 parameters_=dict(params or {}),
                 routing_=RoutingControl.WRITE,
                 database_=self._database,
@@ -247,7 +254,7 @@ class Neo4jStore:
             raise self._translate(exc, query.strip().split("\n", 1)[0][:80]) from exc
         return list(result.records)
 
-    def _read(self, query: LiteralString, params: dict[str, Any]) -> list[neo4j.Record]:
+    def _read(self, query: neo4j.Query, params: dict[str, Any]) -> list[neo4j.Record]:
         """A read in an auto-commit transaction, retried as ``execute_query`` would retry it.
 
         A managed transaction costs a second round trip (its COMMIT) and about twice the
@@ -268,7 +275,8 @@ class Neo4jStore:
                 ) as session:
                     return list(session.run(query, params))
             except (DriverError, Neo4jError) as exc:
-                if not exc.is_retryable() or time.monotonic() + delay > deadline:
+                timed_out = isinstance(exc, Neo4jError) and "TransactionTimedOut" in (exc.code or "")
+                if timed_out or not exc.is_retryable() or time.monotonic() + delay > deadline:
                     raise
                 logger.debug("retrying a read after %s", type(exc).__name__)
                 time.sleep(delay)
@@ -276,6 +284,8 @@ class Neo4jStore:
 
     def _translate(self, exc: DriverError | Neo4jError, operation: str) -> StoreError | StoreUnavailable:
         """A driver error as ours: unavailable (worth retrying later) or a failed operation."""
+        if isinstance(exc, Neo4jError) and "TransactionTimedOut" in (exc.code or ""):
+            return StoreTimeout(operation, self._query_timeout or 0.0)
         if isinstance(exc, AuthError):
             return StoreUnavailable(self._uri, f"authentication failed ({exc.code})")
         if isinstance(exc, ServiceUnavailable | SessionExpired):

@@ -12,7 +12,7 @@ import pytest
 
 from tellgraph.api.http import GRAPHQL_RESPONSE, negotiate
 from tellgraph.api.persisted import sha256_hex
-from tellgraph.errors import StoreError, StoreUnavailable
+from tellgraph.errors import StoreError, StoreTimeout, StoreUnavailable
 from tellgraph.graph.memory import MemoryStore
 from tests.unit.api.conftest import VIEWER, Api, api_settings, make_api
 
@@ -256,6 +256,16 @@ def test_slow_requests_time_out(flaky: FlakyStore) -> None:
         assert time.monotonic() - started < 1.5
         assert response.status_code == 504
         assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+def test_a_query_the_database_stopped_is_a_timeout_without_its_text(flaky: FlakyStore) -> None:
+    flaky.failure = StoreTimeout("MATCH (p:Person) WHERE p.secret", 15.0)
+    for api in make_api(flaky, api_settings()):
+        response = api.post(PERSON)
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "TIMEOUT"
+        assert error["message"] == "The graph store stopped a query after 15 s; ask for less"
+        assert "MATCH" not in response.text and "secret" not in response.text
 
 
 def test_introspection_can_be_disabled(store: MemoryStore) -> None:
