@@ -1,8 +1,9 @@
 """``Neo4jStore``: the production GraphStore, Cypher over Bolt.
 
 The only module (with its ``neo4j_*`` siblings) that imports the ``neo4j``
-driver. Writes go through ``execute_query`` with write routing, so the driver
-retries transient failures and a cluster or Aura works unchanged.
+driver. Writes run as managed transactions in sessions with write access, so the
+driver retries transient failures and a cluster or Aura works unchanged; a write
+counts as stored only when the server confirms its commit with a bookmark.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 import neo4j
-from neo4j import GraphDatabase, RoutingControl
+from neo4j import GraphDatabase
 from neo4j.exceptions import (
     AuthError,
     DriverError,
@@ -70,6 +71,13 @@ from tellgraph.schema.migrations import EMBEDDING_DIMENSIONS, LATEST_VERSION, MI
 from tellgraph.schema.model import Edge, Entity, Node, PropValue, StoredEdge, as_utc, utcnow
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+UNCONFIRMED_COMMIT = (
+    "Neo4j did not confirm the commit (no bookmark came back; the server was probably shutting down), "
+    "so the write is treated as not stored"
+)
 
 WRITE_BATCH = 5_000
 
@@ -230,7 +238,7 @@ class Neo4jStore:
         except (ValueError, DriverError) as exc:
             raise StoreUnavailable(uri, f"invalid connection settings: {exc}") from exc
         # One causal chain for every call: in a cluster a read routed to a follower waits until it has
-        # seen this store's earlier writes (execute_query uses this manager; sessions are given it too).
+        # seen this store's earlier writes (every session is given this manager).
         self._bookmarks = self._driver.execute_query_bookmark_manager
 
     # -- plumbing -----------------------------------------------------------
@@ -240,19 +248,40 @@ class Neo4jStore:
 
     def _run(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[neo4j.Record]:
         self.queries_run += 1
-        timed = neo4j.Query(_q(query), timeout=self._query_timeout)
+        operation = query.strip().split("\n", 1)[0][:80]
+        values = dict(params or {})
+        if write:
+
+            @neo4j.unit_of_work(timeout=self._query_timeout)
+            def work(tx: neo4j.ManagedTransaction) -> list[neo4j.Record]:
+                return list(tx.run(_q(query), values))
+
+            return self._execute_write(work, operation)
         try:
-            if not write:
-                return self._read(timed, dict(params or {}))
-            result = self._driver.execute_query(
-                timed,
-                parameters_=dict(params or {}),
-                routing_=RoutingControl.WRITE,
-                database_=self._database,
-            )
+            return self._read(neo4j.Query(_q(query), timeout=self._query_timeout), values)
         except (DriverError, Neo4jError) as exc:
-            raise self._translate(exc, query.strip().split("\n", 1)[0][:80]) from exc
-        return list(result.records)
+            raise self._translate(exc, operation) from exc
+
+    def _execute_write(self, work: Callable[[neo4j.ManagedTransaction], _T], operation: str) -> _T:
+        """``work`` in one managed write transaction, retried by the driver; raises unless the commit is confirmed.
+
+        The driver takes whatever SUCCESS answers a COMMIT as the commit. Neo4j 5.26 that shuts
+        down while a transaction is open rolls it back and leaves an empty SUCCESS on the
+        connection before closing it, so a client that commits just then (an ingest paused on a
+        slow machine, a request in flight) is told its write was stored when it was not. A real
+        commit always carries a bookmark: without one the write is reported as not stored
+        (StoreUnavailable, so callers retry it; every write here is idempotent).
+        """
+        try:
+            with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
+                result = session.execute_write(work)
+                # A fresh session has no bookmarks until a commit brings one.
+                confirmed = bool(session.last_bookmarks().raw_values)
+        except (DriverError, Neo4jError) as exc:
+            raise self._translate(exc, operation) from exc
+        if not confirmed:
+            raise StoreUnavailable(self._uri, UNCONFIRMED_COMMIT)
+        return result
 
     def _read(self, query: neo4j.Query, params: dict[str, Any]) -> list[neo4j.Record]:
         """A read in an auto-commit transaction, retried as ``execute_query`` would retry it.
@@ -318,8 +347,11 @@ class Neo4jStore:
         try:
             with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
                 session.run(_q(query), dict(params or {})).consume()
+                confirmed = bool(session.last_bookmarks().raw_values)
         except (DriverError, Neo4jError) as exc:
             raise self._translate(exc, query.strip().split("\n", 1)[0][:80]) from exc
+        if not confirmed:
+            raise StoreUnavailable(self._uri, UNCONFIRMED_COMMIT)
 
     # -- lifecycle ----------------------------------------------------------
     def ping(self) -> None:
@@ -396,11 +428,7 @@ class Neo4jStore:
                 counts.append(int(record["written"]) if record else 0)
             return counts
 
-        try:
-            with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
-                return session.execute_write(work)
-        except (DriverError, Neo4jError) as exc:
-            raise self._translate(exc, "write") from exc
+        return self._execute_write(work, "write")
 
     @staticmethod
     def _entity_statements(entities: Sequence[Entity], now: datetime) -> list[tuple[str, dict[str, Any]]]:
