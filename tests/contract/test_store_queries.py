@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -386,7 +387,7 @@ def test_erase_person(store: GraphStore) -> None:
 class _WordAxes:
     """Query vectors along the axes the test embeddings use: t1 on 0, Daniel on 1, Omar on 2."""
 
-    def encode(self, texts: list[str]) -> list[list[float]]:
+    def encode(self, texts: Sequence[str]) -> list[list[float]]:
         words = {"maya": 0, "daniel": 1, "omar": 2}
         return [_vector(*[1.0 if w in t.lower() else 0.0 for w in words]) for t in texts]
 
