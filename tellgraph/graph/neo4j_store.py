@@ -180,6 +180,11 @@ def _interaction(r: neo4j.Record) -> Interaction:
     )
 
 
+def _operation(query: str) -> str:
+    """A query's first line, to name it in an error without quoting its parameters."""
+    return query.strip().split("\n", 1)[0][:80]
+
+
 def _q(text: str) -> LiteralString:
     # Queries are built only from allow-listed labels and constants (see neo4j_cypher).
     return text
@@ -248,7 +253,6 @@ class Neo4jStore:
 
     def _run(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[neo4j.Record]:
         self.queries_run += 1
-        operation = query.strip().split("\n", 1)[0][:80]
         values = dict(params or {})
         if write:
 
@@ -256,11 +260,11 @@ class Neo4jStore:
             def work(tx: neo4j.ManagedTransaction) -> list[neo4j.Record]:
                 return list(tx.run(_q(query), values))
 
-            return self._execute_write(work, operation)
+            return self._execute_write(work, _operation(query))
         try:
             return self._read(neo4j.Query(_q(query), timeout=self._query_timeout), values)
         except (DriverError, Neo4jError) as exc:
-            raise self._translate(exc, operation) from exc
+            raise self._translate(exc, _operation(query)) from exc
 
     def _execute_write(self, work: Callable[[neo4j.ManagedTransaction], _T], operation: str) -> _T:
         """``work`` in one managed write transaction, retried by the driver; raises unless the commit is confirmed.
@@ -275,13 +279,18 @@ class Neo4jStore:
         try:
             with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
                 result = session.execute_write(work)
-                # A fresh session has no bookmarks until a commit brings one.
-                confirmed = bool(session.last_bookmarks().raw_values)
+                self._confirm_commit(session)
         except (DriverError, Neo4jError) as exc:
             raise self._translate(exc, operation) from exc
-        if not confirmed:
-            raise StoreUnavailable(self._uri, UNCONFIRMED_COMMIT)
         return result
+
+    def _confirm_commit(self, session: neo4j.Session) -> None:
+        """Raise StoreUnavailable unless the session's (only) commit brought a bookmark.
+
+        A fresh session has no bookmarks until a commit brings one.
+        """
+        if not session.last_bookmarks().raw_values:
+            raise StoreUnavailable(self._uri, UNCONFIRMED_COMMIT)
 
     def _read(self, query: neo4j.Query, params: dict[str, Any]) -> list[neo4j.Record]:
         """A read in an auto-commit transaction, retried as ``execute_query`` would retry it.
@@ -347,11 +356,9 @@ class Neo4jStore:
         try:
             with self._driver.session(database=self._database, bookmark_manager=self._bookmarks) as session:
                 session.run(_q(query), dict(params or {})).consume()
-                confirmed = bool(session.last_bookmarks().raw_values)
+                self._confirm_commit(session)
         except (DriverError, Neo4jError) as exc:
-            raise self._translate(exc, query.strip().split("\n", 1)[0][:80]) from exc
-        if not confirmed:
-            raise StoreUnavailable(self._uri, UNCONFIRMED_COMMIT)
+            raise self._translate(exc, _operation(query)) from exc
 
     # -- lifecycle ----------------------------------------------------------
     def ping(self) -> None:
